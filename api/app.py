@@ -1,0 +1,55 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from . import articles, docs, health, sources
+from .config import load_settings
+from .db import database, open_database
+from .errors import register_error_handlers
+from .http import install_http_hooks
+from .spec import API_DESCRIPTION, API_TITLE, API_VERSION, OPENAPI_VERSION, Api
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from DATELINE_* settings, overridden by test_config when given."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(load_settings())
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config.update(
+        MAX_CONTENT_LENGTH=app.config["MAX_BODY_BYTES"],
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION=OPENAPI_VERSION,
+        API_SPEC_OPTIONS={"info": {"description": API_DESCRIPTION,
+                                   "license": {"name": "MIT", "identifier": "MIT"}}},
+    )
+    app.json.sort_keys = False
+    logging.getLogger("dateline").setLevel(app.config["LOG_LEVEL"])
+
+    database.initialize(open_database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"]))
+    app.before_request(_open_connection)
+    app.teardown_request(_close_connection)
+
+    install_http_hooks(app)
+    register_error_handlers(app)
+    api = Api(app)
+    for blueprint in (articles.blp, sources.blp, health.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs.blp)
+    return app
+
+
+def _open_connection():
+    database.connect(reuse_if_open=True)
+
+
+def _close_connection(_error=None):
+    if not database.is_closed():
+        database.close()

@@ -1,0 +1,204 @@
+"""/articles and /sources/{domain}/articles/{external_id}: the article resource."""
+
+from __future__ import annotations
+
+from flask import Response, request, url_for
+from flask.views import MethodView
+from peewee import Tuple
+
+from schemas.article import (
+    EXAMPLE,
+    READ_ONLY_FIELDS,
+    ArticleByKeyInputSchema,
+    ArticleInputSchema,
+    ArticlePageSchema,
+    ArticleQuerySchema,
+    ArticleSchema,
+)
+from schemas.fields import fold_name, parse_rfc3339
+
+from . import store
+from .errors import Problem
+from .http import Blueprint, etag_matches, merge_patch, request_json, strong_etag
+from .models import Article, ArticleEntity
+from .pagination import decode_cursor, encode_cursor, link_header, next_page_url
+from .spec import (
+    CONDITIONAL_READ,
+    CONDITIONAL_WRITE,
+    ETAG_HEADER,
+    LINK_HEADER,
+    LOCATION_HEADER,
+    merge_patch_body,
+)
+
+blp = Blueprint("articles", __name__, description="News articles and their metadata.")
+
+_ORDER = "-published_at"
+
+
+def article_etag(article: Article) -> str:
+    return strong_etag(article.version, article.id)
+
+
+def _headers(article: Article, **extra) -> dict:
+    return {"ETag": article_etag(article), **extra}
+
+
+def check_preconditions(article: Article | None) -> None:
+    """Honour If-Match / If-None-Match on a write (RFC 9110 §13)."""
+    if_match = request.headers.get("If-Match")
+    current = article_etag(article) if article else None
+    if if_match is not None and (current is None or not etag_matches(if_match, current)):
+        raise Problem(412, "If-Match does not name the article's current version.",
+                      kind="precondition-failed",
+                      current_version=article.version if article else None)
+    if_none_match = request.headers.get("If-None-Match")
+    if article is not None and if_none_match is not None and etag_matches(
+            if_none_match, article_etag(article)):
+        raise Problem(412, "If-None-Match matched: the article already exists in this version.",
+                      kind="precondition-failed", current_version=article.version)
+
+
+def _conditional_get(article: Article):
+    etag = article_etag(article)
+    if etag_matches(request.headers.get("If-None-Match"), etag):
+        return Response(status=304, headers={"ETag": etag})
+    return article, 200, _headers(article)
+
+
+def writable_fields(article: Article) -> dict:
+    """The article as a client would PUT it: the base a merge patch applies to."""
+    return ArticleSchema(exclude=READ_ONLY_FIELDS).dump(article)
+
+
+def list_articles(query: dict) -> tuple[list[Article], str | None]:
+    limit = query["limit"]
+    select = Article.select()
+    if query.get("source"):
+        select = select.where(Article.source.in_(query["source"]))
+    if query.get("language"):
+        select = select.where(Article.language.in_(query["language"]))
+    if query.get("tag"):
+        tagged = ArticleEntity.select(ArticleEntity.article).where(
+            (ArticleEntity.kind == "tag")
+            & ArticleEntity.value.in_([fold_name(tag) for tag in query["tag"]]))
+        select = select.where(Article.id.in_(tagged))
+    if "published_after" in query:
+        select = select.where(Article.published_at >= query["published_after"].utc)
+    if "published_before" in query:
+        select = select.where(Article.published_at < query["published_before"].utc)
+    if "cursor" in query:
+        published, article_id = decode_cursor(query["cursor"], _ORDER)
+        select = select.where(Tuple(Article.published_at, Article.id)
+                              < Tuple(parse_rfc3339(published).utc, article_id))
+    rows = list(select.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit + 1))
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    cursor = encode_cursor(_ORDER, [last.published_stamp.isoformat(), last.id])
+    return rows[:limit], next_page_url(cursor)
+
+
+@blp.route("/articles")
+class Articles(MethodView):
+    @blp.arguments(ArticleQuerySchema, location="query", error_status_code=400)
+    @blp.response(200, ArticlePageSchema, headers=LINK_HEADER)
+    def get(self, query):
+        """List articles, newest first"""
+        items, next_url = list_articles(query)
+        return {"items": items, "next": next_url}, 200, link_header(next_url)
+
+    @blp.arguments(ArticleInputSchema, example=EXAMPLE)
+    @blp.response(201, ArticleSchema, headers=LOCATION_HEADER | ETAG_HEADER)
+    @blp.alt_response(409, response="CONFLICT",
+                      description="Another article has this source and external_id, or url.")
+    def post(self, data):
+        """Create an article"""
+        article = store.create_article(data)
+        location = url_for("articles.ArticleItem", article_id=article.id)
+        return article, 201, _headers(article, Location=location)
+
+
+@blp.route("/articles/<uuid:article_id>")
+class ArticleItem(MethodView):
+    @blp.doc(parameters=CONDITIONAL_READ)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(304, description="Not modified: If-None-Match names this version.")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, article_id):
+        """Fetch an article"""
+        return _conditional_get(Article.get_by_id(str(article_id)))
+
+    @blp.doc(parameters=CONDITIONAL_WRITE)
+    @blp.arguments(ArticleInputSchema, example=EXAMPLE)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
+    def put(self, data, article_id):
+        """Replace an article"""
+        article = store.modify_article(str(article_id), check_preconditions, lambda _: data)
+        return article, 200, _headers(article)
+
+    @blp.doc(parameters=CONDITIONAL_WRITE, requestBody=merge_patch_body(ArticleInputSchema))
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def patch(self, article_id):
+        """Change some fields of an article (JSON Merge Patch)"""
+        patch = request_json()
+
+        def patched(article):
+            return ArticleInputSchema().load(merge_patch(writable_fields(article), patch))
+
+        article = store.modify_article(str(article_id), check_preconditions, patched)
+        return article, 200, _headers(article)
+
+    @blp.doc(parameters=CONDITIONAL_WRITE)
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
+    def delete(self, article_id):
+        """Delete an article"""
+        store.delete_article(str(article_id), check_preconditions)
+        return "", 204
+
+
+@blp.route("/sources/<domain:domain>/articles/<external_id:external_id>")
+class ArticleByKey(MethodView):
+    @blp.doc(parameters=CONDITIONAL_READ)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(304, description="Not modified: If-None-Match names this version.")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, domain, external_id):
+        """Fetch an article by its source's own ID"""
+        article = store.find_by_key(domain, external_id)
+        if article is None:
+            raise Problem(404, f"{domain} has no article with external_id {external_id!r}.")
+        return _conditional_get(article)
+
+    @blp.doc(parameters=CONDITIONAL_WRITE)
+    @blp.arguments(ArticleByKeyInputSchema, example=EXAMPLE)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER,
+                  description="Replaced the article with this key.")
+    @blp.alt_response(201, schema=ArticleSchema, headers=LOCATION_HEADER | ETAG_HEADER,
+                      description="Created the article with this key.", success=True)
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
+    def put(self, data, domain, external_id):
+        """Create or replace an article by its source's own ID"""
+        mismatched = [{"pointer": f"/{name}", "detail": f"Must match the path: {expected!r}."}
+                      for name, expected in (("source", domain), ("external_id", external_id))
+                      if data.get(name) not in (None, expected)]
+        if mismatched:
+            raise Problem(422, "The body names another article than the path.",
+                          kind="validation-error", errors=mismatched)
+        data = data | {"source": domain, "external_id": external_id}
+        article, created = store.put_by_key(domain, external_id, data, check_preconditions)
+        if created:
+            location = url_for("articles.ArticleItem", article_id=article.id)
+            return article, 201, _headers(article, Location=location)
+        return article, 200, _headers(article)
+

@@ -1,0 +1,89 @@
+"""Settings: every one comes from a DATELINE_* environment variable."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A setting has a value the server cannot run with."""
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("expected a whole number above zero")
+    return value
+
+
+def _database_url(raw: str) -> str:
+    if not raw.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST/DB")
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    description: str
+
+    @property
+    def env(self) -> str:
+        return f"DATELINE_{self.name}"
+
+
+SETTINGS = (
+    Setting("DATABASE_URL", "sqlite:///dateline.db", _database_url,
+            "Where articles are stored: `sqlite:///PATH` (embedded) or `postgresql://…`."),
+    Setting("MAX_BODY_BYTES", 16 * 1024 * 1024, _positive_int,
+            "Largest request body accepted; larger bodies get 413."),
+    Setting("DB_POOL_SIZE", 8, _positive_int,
+            "PostgreSQL connections each worker process may hold open."),
+    Setting("AUTO_MIGRATE", True, _boolean,
+            "`dateline serve` applies pending schema migrations at start; "
+            "when false it refuses to start until `dateline db upgrade` has run."),
+    Setting("SECRET_KEY", "", str,
+            "Key that signs pagination cursors. Empty: a random key kept in the database, "
+            "shared by every instance that uses it."),
+    Setting("LOG_LEVEL", "INFO", _log_level, "Least severe log level written."),
+    Setting("HOST", "127.0.0.1", str, "Address `dateline serve` listens on."),
+    Setting("PORT", 8000, _positive_int, "Port `dateline serve` listens on."),
+    Setting("WORKERS", 2, _positive_int, "Worker processes `dateline serve` starts."),
+)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read every setting, raising ConfigError that names the variable at fault."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None or raw == "":
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as error:
+            raise ConfigError(f"{setting.env}={raw!r} is not valid: {error}") from None
+    return values

@@ -1,0 +1,54 @@
+"""Opening the database named by DATELINE_DATABASE_URL."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from peewee import Database, DatabaseProxy, SqliteDatabase
+from playhouse.pool import PooledPostgresqlDatabase
+
+# Models bind to this placeholder; create_app points it at the configured database.
+database = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 15000,
+    # FULL: a commit survives power loss, not only a process crash.
+    "synchronous": "full",
+    "cache_size": -64000,
+}
+
+
+def open_database(url: str, pool_size: int = 8) -> Database:
+    """Build (without connecting) the peewee database for a sqlite:/// or postgresql:// URL."""
+    if url.startswith("sqlite:///"):
+        path = unquote(url[len("sqlite:///"):])
+        if not path:
+            raise ValueError("sqlite URL needs a file path, e.g. sqlite:///dateline.db")
+        # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on
+        # busy_timeout instead of failing when a read transaction upgrades.
+        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", timeout=15)
+    parts = urlsplit(url)
+    params = dict(parse_qsl(parts.query))
+    if parts.hostname:
+        params["host"] = parts.hostname
+    if parts.port:
+        params["port"] = parts.port
+    if parts.username:
+        params["user"] = unquote(parts.username)
+    if parts.password:
+        params["password"] = unquote(parts.password)
+    return PooledPostgresqlDatabase(
+        unquote(parts.path.lstrip("/")),
+        max_connections=pool_size,
+        stale_timeout=300,
+        timeout=10,
+        prefer_psycopg3=True,
+        **params,
+    )
+
+
+def is_sqlite(db: Database | DatabaseProxy = database) -> bool:
+    target = db.obj if isinstance(db, DatabaseProxy) else db
+    return isinstance(target, SqliteDatabase)

@@ -1,0 +1,188 @@
+"""HTTP plumbing shared by every resource: request ids, negotiation, JSON bodies, ETags."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from flask import Flask, current_app, g, request
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser
+from werkzeug.routing import BaseConverter, ValidationError
+
+from schemas.fields import normalise_domain
+
+from .errors import Problem
+
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+MAX_JSON_DEPTH = 32
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Media types each method may send as a body; PATCH also takes JSON Merge Patch.
+_BODY_TYPES = {"POST": (JSON,), "PUT": (JSON,), "PATCH": (MERGE_PATCH, JSON)}
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value, limit: int) -> int:
+    """Nesting depth of a parsed JSON value, walked without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            if deepest > limit:
+                return deepest
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def parse_json(data: bytes):
+    """Parse a request body, turning every way it can be malformed into a 400."""
+    try:
+        value = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise Problem(400, f"The request body is not valid JSON: {error}.",
+                      kind="malformed-json") from None
+    except RecursionError:
+        raise Problem(400, "The request body nests JSON too deeply.",
+                      kind="malformed-json") from None
+    if _depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise Problem(400, f"The request body nests JSON deeper than {MAX_JSON_DEPTH} levels.",
+                      kind="malformed-json")
+    return value
+
+
+class Parser(FlaskParser):
+    """webargs parser that reads JSON bodies through parse_json."""
+
+    def _raw_load_json(self, req):
+        data = req.get_data(cache=True)
+        if not data:
+            return core.missing
+        return parse_json(data)
+
+
+def request_json():
+    """The request body parsed as JSON, for views that validate it themselves."""
+    data = request.get_data(cache=True)
+    if not data:
+        raise Problem(400, "The request needs a JSON body.", kind="malformed-json")
+    return parse_json(data)
+
+
+def merge_patch(target, patch):
+    """Apply a JSON Merge Patch (RFC 7396) to target."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            result.pop(name, None)
+        else:
+            result[name] = merge_patch(result.get(name), value)
+    return result
+
+
+def strong_etag(*parts) -> str:
+    return '"' + "-".join(str(part) for part in parts) + '"'
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Whether an If-Match / If-None-Match header names etag (or is '*')."""
+    if header is None:
+        return False
+    candidates = [item.strip() for item in header.split(",")]
+    return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
+
+
+def produces(*media_types: str):
+    """Mark a view as answering with media types other than JSON (for 406 checks)."""
+    def mark(view):
+        view.produces = media_types
+        return view
+    return mark
+
+
+def _assign_request_id():
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _check_body():
+    if request.content_length and request.content_length > current_app.config[
+            "MAX_CONTENT_LENGTH"]:
+        raise Problem(413, f"The request body is larger than "
+                           f"{current_app.config['MAX_CONTENT_LENGTH']} bytes.")
+    allowed = _BODY_TYPES.get(request.method)
+    has_body = bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", "")
+    if allowed is None or not has_body:
+        return
+    if request.mimetype not in allowed:
+        sent = request.mimetype or "no Content-Type"
+        raise Problem(415, f"{request.method} takes {' or '.join(allowed)}, not {sent}.",
+                      headers={"Accept-Patch": ", ".join(_BODY_TYPES["PATCH"])}
+                      if request.method == "PATCH" else None)
+
+
+def _check_accept():
+    if not request.headers.get("Accept") or request.endpoint is None:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    offered = getattr(view, "produces", (JSON,))
+    if request.accept_mimetypes.best_match(offered) is None:
+        raise Problem(406, f"This resource is available as {', '.join(offered)}.",
+                      kind="not-acceptable", available=list(offered))
+
+
+def _stamp_response(response):
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+def install_http_hooks(app: Flask) -> None:
+    app.url_map.converters["domain"] = DomainConverter
+    app.url_map.converters["external_id"] = ExternalIdConverter
+    app.before_request(_assign_request_id)
+    app.before_request(_check_accept)
+    app.before_request(_check_body)
+    app.after_request(_stamp_response)
+
+
+class Blueprint(SmorestBlueprint):
+    """flask-smorest blueprint whose JSON bodies go through parse_json."""
+
+    ARGUMENTS_PARSER = Parser()
+
+
+class DomainConverter(BaseConverter):
+    """A source domain in a path; anything else is not a route (404)."""
+
+    regex = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
+
+    def to_python(self, value):
+        domain = normalise_domain(value)
+        if domain is None:
+            raise ValidationError()
+        return domain
+
+
+class ExternalIdConverter(BaseConverter):
+    """A source's item ID in a path: printable text up to 200 characters."""
+
+    regex = r"[^/\x00-\x1f\x7f]{1,200}"
+
+    def to_python(self, value):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError() from None
+        return value

@@ -1,0 +1,117 @@
+"""Peewee models: what is stored, table by table.
+
+The tables themselves are created and changed by api/migrations, never by
+create_tables, so that a database always knows which schema version it holds.
+"""
+
+from __future__ import annotations
+
+import json
+
+from peewee import (
+    CharField,
+    CompositeKey,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from schemas.fields import Stamp
+
+from .db import database
+
+# Names of the list fields an article carries, in the order the API shows them.
+LIST_FIELDS = ("authors", "tags", "people", "places", "organisations", "cited_sources")
+
+
+class JSONListField(TextField):
+    """A list of strings kept as JSON text, portable across SQLite and PostgreSQL."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(list(value), ensure_ascii=False)
+
+    def python_value(self, value):
+        return [] if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Source(BaseModel):
+    domain = CharField(max_length=253, primary_key=True)
+    name = CharField(max_length=200, null=True)
+    time_zone = CharField(max_length=64, null=True)
+    language = CharField(max_length=35, null=True)
+    article_count = IntegerField(default=0)
+    created_at = DateTimeField()
+    updated_at = DateTimeField()
+
+
+class Article(BaseModel):
+    id = CharField(max_length=36, primary_key=True)
+    source = ForeignKeyField(Source, column_name="source", field="domain", backref="articles")
+    external_id = CharField(max_length=200, null=True)
+    url = CharField(max_length=2048, null=True)
+    headline = TextField()
+    summary = TextField(null=True)
+    body = TextField(null=True)
+    language = CharField(max_length=35, null=True)
+    # Instants are stored in UTC; the offset the client sent is kept beside them.
+    published_at = DateTimeField()
+    published_at_offset = CharField(max_length=6)
+    modified_at = DateTimeField(null=True)
+    modified_at_offset = CharField(max_length=6, null=True)
+    dateline_text = CharField(max_length=200, null=True)
+    dateline_place = CharField(max_length=200, null=True)
+    dateline_credit = CharField(max_length=200, null=True)
+    authors = JSONListField(default=list)
+    tags = JSONListField(default=list)
+    people = JSONListField(default=list)
+    places = JSONListField(default=list)
+    organisations = JSONListField(default=list)
+    cited_sources = JSONListField(default=list)
+    word_count = IntegerField()
+    content_hash = CharField(max_length=64, null=True)
+    version = IntegerField()
+    created_at = DateTimeField()
+    updated_at = DateTimeField()
+
+    @property
+    def published_stamp(self) -> Stamp:
+        return Stamp(self.published_at, self.published_at_offset)
+
+    @property
+    def modified_stamp(self) -> Stamp | None:
+        if self.modified_at is None:
+            return None
+        return Stamp(self.modified_at, self.modified_at_offset)
+
+    @property
+    def dateline_parts(self) -> dict | None:
+        parts = {"text": self.dateline_text, "place": self.dateline_place,
+                 "credit": self.dateline_credit}
+        return parts if any(parts.values()) else None
+
+
+class ArticleEntity(BaseModel):
+    """One row per (article, kind, folded name): the index behind name filters."""
+
+    article = ForeignKeyField(Article, column_name="article_id", on_delete="CASCADE")
+    kind = CharField(max_length=16)
+    value = TextField()
+    published_at = DateTimeField()
+
+    class Meta:
+        primary_key = CompositeKey("kind", "value", "article")
+
+
+class Setting(BaseModel):
+    """Values every instance must share, such as the cursor-signing key."""
+
+    key = CharField(max_length=64, primary_key=True)
+    value = TextField()

@@ -1,0 +1,202 @@
+"""Writing articles: derived fields, the entity index, source counts, conflicts.
+
+Every write runs in one transaction, so a failed request leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import uuid6
+from peewee import IntegrityError
+
+from schemas.fields import fold_name
+
+from .db import database, is_sqlite
+from .errors import Problem
+from .models import LIST_FIELDS, Article, ArticleEntity, Source
+
+# Entity kinds in the index, by the article field they come from.
+ENTITY_KINDS = {
+    "authors": "author",
+    "tags": "tag",
+    "people": "person",
+    "places": "place",
+    "organisations": "organisation",
+    "cited_sources": "cited_source",
+}
+Check = Callable[[Article | None], None]
+Build = Callable[[Article], dict]
+_WORD = re.compile(r"\w+(?:['\u2019\u200c-]\w+)*")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def word_count(body: str | None) -> int:
+    return len(_WORD.findall(body)) if body else 0
+
+
+def content_hash(body: str | None) -> str | None:
+    """sha256 of the body after NFKC, case folding and whitespace folding."""
+    if not body or not body.strip():
+        return None
+    normalised = " ".join(unicodedata.normalize("NFKC", body).casefold().split())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def locked(query):
+    """Lock the selected rows until commit where the database supports it."""
+    return query if is_sqlite() else query.for_update()
+
+
+def find_by_key(domain: str, external_id: str) -> Article | None:
+    return locked(Article.select().where(
+        (Article.source == domain) & (Article.external_id == external_id))).first()
+
+
+def ensure_source(domain: str) -> None:
+    now = utc_now()
+    Source.insert(domain=domain, created_at=now, updated_at=now).on_conflict_ignore().execute()
+
+
+def _raise_if_taken(data: dict, own_id: str | None) -> None:
+    """409 naming the article that already holds this natural key or URL."""
+    holders = []
+    if data.get("external_id") is not None:
+        holders.append(((Article.source == data["source"])
+                        & (Article.external_id == data["external_id"]), "source and external_id"))
+    if data.get("url") is not None:
+        holders.append((Article.url == data["url"], "url"))
+    for condition, what in holders:
+        if own_id is not None:
+            condition &= Article.id != own_id
+        other = Article.select(Article.id).where(condition).first()
+        if other is not None:
+            raise Problem(409, f"Another article already has this {what}.",
+                          kind="duplicate-article", existing=f"/articles/{other.id}",
+                          existing_id=other.id)
+
+
+def _columns(data: dict) -> dict:
+    dateline = data.get("dateline") or {}
+    published, modified = data["published_at"], data.get("modified_at")
+    return {
+        "source": data["source"],
+        "external_id": data.get("external_id"),
+        "url": data.get("url"),
+        "headline": data["headline"],
+        "summary": data.get("summary"),
+        "body": data.get("body"),
+        "language": data.get("language"),
+        "published_at": published.utc,
+        "published_at_offset": published.offset,
+        "modified_at": modified.utc if modified else None,
+        "modified_at_offset": modified.offset if modified else None,
+        "dateline_text": dateline.get("text"),
+        "dateline_place": dateline.get("place"),
+        "dateline_credit": dateline.get("credit"),
+        **{name: list(data.get(name) or []) for name in LIST_FIELDS},
+        "word_count": word_count(data.get("body")),
+        "content_hash": content_hash(data.get("body")),
+    }
+
+
+def _index_entities(article_id: str, data: dict) -> None:
+    ArticleEntity.delete().where(ArticleEntity.article == article_id).execute()
+    rows = [
+        {"article": article_id, "kind": kind, "value": value,
+         "published_at": data["published_at"].utc}
+        for field, kind in ENTITY_KINDS.items()
+        for value in sorted({fold_name(name) for name in data.get(field) or []} - {""})
+    ]
+    if rows:
+        ArticleEntity.insert_many(rows).execute()
+
+
+def _count(domain: str, change: int) -> None:
+    Source.update(article_count=Source.article_count + change).where(
+        Source.domain == domain).execute()
+
+
+def _insert(data: dict) -> Article:
+    ensure_source(data["source"])
+    _raise_if_taken(data, None)
+    now = utc_now()
+    columns = _columns(data) | {"id": str(uuid6.uuid7()), "version": 1,
+                                "created_at": now, "updated_at": now}
+    Article.insert(columns).execute()
+    _index_entities(columns["id"], data)
+    _count(data["source"], +1)
+    return Article(**columns)
+
+
+def _update(article: Article, data: dict) -> Article:
+    ensure_source(data["source"])
+    _raise_if_taken(data, article.id)
+    columns = _columns(data) | {"version": article.version + 1, "updated_at": utc_now()}
+    changed = Article.update(columns).where(
+        (Article.id == article.id) & (Article.version == article.version)).execute()
+    if changed != 1:
+        raise Problem(412, "The article changed while this request was being handled; "
+                           "fetch it again and retry.", kind="edit-conflict")
+    _index_entities(article.id, data)
+    if article.source_id != data["source"]:
+        _count(article.source_id, -1)
+        _count(data["source"], +1)
+    return Article(id=article.id, created_at=article.created_at, **columns)
+
+
+def _naming_conflicts(write, data: dict, own_id: str | None):
+    """Run write in a transaction; a unique-index race becomes a 409 naming the winner."""
+    try:
+        with database.atomic():
+            return write()
+    except IntegrityError:
+        with database.atomic():
+            _raise_if_taken(data, own_id)
+        raise
+
+
+def create_article(data: dict) -> Article:
+    return _naming_conflicts(lambda: _insert(data), data, None)
+
+
+def modify_article(article_id: str, check: Check, build: Build) -> Article:
+    """Read-check-write in one transaction: check(article) may refuse (412),
+    build(article) returns the validated new fields."""
+    def write():
+        article = locked(Article.select().where(Article.id == article_id)).get()
+        check(article)
+        return _update(article, build(article))
+    return _naming_conflicts(write, {}, article_id)
+
+
+def put_by_key(domain: str, external_id: str, data: dict, check: Check) -> tuple[Article, bool]:
+    """Create or replace the article with this natural key; True when created."""
+    def write():
+        ensure_source(domain)
+        article = find_by_key(domain, external_id)
+        check(article)
+        if article is None:
+            return _insert(data), True
+        return _update(article, data), False
+    try:
+        with database.atomic():
+            return write()
+    except IntegrityError:
+        # A concurrent request created the same key first: now it is a replace.
+        return _naming_conflicts(write, data, None)
+
+
+def delete_article(article_id: str, check: Check) -> None:
+    with database.atomic():
+        article = locked(Article.select().where(Article.id == article_id)).get()
+        check(article)
+        Article.delete().where(Article.id == article.id).execute()
+        _count(article.source_id, -1)

@@ -1,0 +1,150 @@
+"""Article schemas: what clients send, and what the API returns."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, pre_load, validate
+
+from .fields import (
+    CommaList,
+    Domain,
+    LanguageTag,
+    OffsetDateTime,
+    Text,
+    name_list,
+    raise_for_read_only,
+)
+
+MAX_BODY_CHARS = 2_000_000
+MAX_PAGE_SIZE = 100
+
+READ_ONLY_FIELDS = frozenset(
+    {"id", "word_count", "content_hash", "version", "created_at", "updated_at"}
+)
+
+EXAMPLE = {
+    "source": "kayhan.ir",
+    "external_id": "92427",
+    "url": "https://kayhan.ir/en/news/92427",
+    "headline": "Border crossing changes hands as fighting spreads",
+    "summary": "Officials on both sides give conflicting accounts of a frontier post.",
+    "body": "Militants said they now hold a key frontier post; officials disputed the claim.",
+    "language": "en",
+    "published_at": "2021-07-14T21:46:00+04:30",
+    "modified_at": None,
+    "authors": [],
+    "dateline": {"text": "KABUL (Dispatches)", "place": "Kabul", "credit": "Dispatches"},
+    "tags": ["afghanistan", "borders"],
+    "people": ["Arif Kakar"],
+    "places": ["Kabul", "Spin Boldak", "Chaman"],
+    "organisations": ["Taliban"],
+    "cited_sources": ["Al Jazeera"],
+}
+
+
+class DatelineSchema(Schema):
+    text = Text(max_length=200, allow_none=True, load_default=None,
+                metadata={"description": "The dateline as printed.",
+                          "example": "KABUL (Dispatches)"})
+    place = Text(max_length=200, allow_none=True, load_default=None,
+                 metadata={"description": "Where the story was filed.", "example": "Kabul"})
+    credit = Text(max_length=200, allow_none=True, load_default=None,
+                  metadata={"description": "Who the dateline credits.",
+                            "example": "Dispatches"})
+
+
+class ArticleFieldsSchema(Schema):
+    """The fields a client writes; shared by the input and output schemas."""
+
+    source = Domain(required=True, metadata={"description": "The publisher's domain."})
+    external_id = Text(max_length=200, allow_none=True, load_default=None,
+                       metadata={"description": "The source's own item ID.",
+                                 "example": "92427"})
+    url = fields.Url(schemes={"http", "https"}, allow_none=True, load_default=None,
+                     validate=validate.Length(max=2048),
+                     metadata={"description": "Canonical URL; unique when present.",
+                               "maxLength": 2048})
+    headline = Text(max_length=1000, required=True)
+    summary = Text(max_length=10_000, allow_none=True, load_default=None, allow_blank=True)
+    body = Text(max_length=MAX_BODY_CHARS, allow_none=True, load_default=None, allow_blank=True,
+                metadata={"description": "Plain-text body."})
+    language = LanguageTag(allow_none=True, load_default=None)
+    published_at = OffsetDateTime(
+        required=True,
+        metadata={"description": "RFC 3339 with an offset; the offset sent is returned as "
+                                 "sent, filters and sorting use the instant."})
+    modified_at = OffsetDateTime(allow_none=True, load_default=None,
+                                 metadata={"description": "The source's own last-modified time."})
+    authors = name_list("Bylines.", max_items=50)
+    dateline = fields.Nested(DatelineSchema, allow_none=True, load_default=None)
+    tags = name_list("Subject tags.", max_items=100)
+    people = name_list("People the article names.")
+    places = name_list("Places the article names.")
+    organisations = name_list("Organisations the article names.")
+    cited_sources = name_list("News agencies and outlets the text attributes to.")
+
+
+
+class ArticleInputSchema(ArticleFieldsSchema):
+    """An article as a client writes it. Read-only fields are refused by name."""
+
+    @pre_load
+    def refuse_read_only(self, data, **kwargs):
+        raise_for_read_only(data, READ_ONLY_FIELDS)
+        return data
+
+
+class ArticleByKeyInputSchema(ArticleInputSchema):
+    """An article written at /sources/{domain}/articles/{external_id}: the path names
+    it, so source and external_id may be left out (if sent, they must match)."""
+
+    source = Domain(metadata={"description": "Must equal the path's domain if sent."})
+    external_id = Text(max_length=200, allow_none=True,
+                       metadata={"description": "Must equal the path's external_id if sent."})
+
+
+class ArticleSchema(ArticleFieldsSchema):
+    """An article as stored, with the fields the server derives."""
+
+    source = Domain(attribute="source_id", required=True)
+    id = fields.String(dump_only=True, metadata={
+        "description": "Server-assigned, time-ordered UUIDv7.",
+        "example": "0190b1a4-6f2e-7c3a-9d0e-5b8f1c2d3e4f"})
+    published_at = OffsetDateTime(attribute="published_stamp", required=True)
+    modified_at = OffsetDateTime(attribute="modified_stamp", allow_none=True)
+    dateline = fields.Nested(DatelineSchema, attribute="dateline_parts", allow_none=True)
+    word_count = fields.Integer(dump_only=True)
+    content_hash = fields.String(
+        dump_only=True, allow_none=True,
+        metadata={"description": "sha256 of the body after NFKC, case folding and "
+                                 "whitespace folding; null without a body."})
+    version = fields.Integer(dump_only=True,
+                             metadata={"description": "Starts at 1; +1 on every change."})
+    created_at = OffsetDateTime(dump_only=True)
+    updated_at = OffsetDateTime(dump_only=True)
+
+
+class ArticlePageSchema(Schema):
+    items = fields.List(fields.Nested(ArticleSchema), required=True)
+    next = fields.String(
+        required=True, allow_none=True,
+        metadata={"description": "URL of the next page; null on the last page."})
+
+
+class ArticleQuerySchema(Schema):
+    """Filters and paging for GET /articles. Filters combine with AND; the values of
+    one filter, repeated or comma-separated, combine with OR."""
+
+    class Meta:
+        unknown = RAISE
+
+    source = CommaList(Domain(), validate=validate.Length(max=50),
+                       metadata={"description": "Source domains."})
+    tag = CommaList(Text(max_length=200), validate=validate.Length(max=50),
+                    metadata={"description": "Tags, matched case-insensitively."})
+    language = CommaList(LanguageTag(), validate=validate.Length(max=20))
+    published_after = OffsetDateTime(metadata={"description": "Inclusive lower bound."})
+    published_before = OffsetDateTime(metadata={"description": "Exclusive upper bound."})
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+                           metadata={"description": f"Page size, 1 to {MAX_PAGE_SIZE}."})
+    cursor = Text(max_length=500, metadata={
+        "description": "Opaque position from a previous page's `next` link."})

@@ -1,0 +1,224 @@
+"""Field types shared by the schemas: safe text, domains, zones and offset-keeping times."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
+
+from marshmallow import ValidationError, fields, validate
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))?$"
+)
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
+                           r"(?:-[A-Za-z0-9]{5,8}|-\d[A-Za-z0-9]{3})*$")
+# Instants outside these years are refused: they cannot be shifted to UTC safely.
+_EARLIEST = datetime(1000, 1, 1)
+_LATEST = datetime(9999, 12, 30)
+
+
+def fold_name(value: str) -> str:
+    """The form names are matched in: NFKC, Unicode case folding, single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+class Text(fields.String):
+    """A string that PostgreSQL and SQLite both store faithfully, within bounds."""
+
+    default_error_messages = {
+        "nul": "Must not contain NUL characters.",
+        "surrogate": "Must be valid Unicode text (no unpaired surrogates).",
+        "blank": "Must not be blank.",
+    }
+
+    def __init__(self, *, max_length: int, allow_blank: bool = False, **kwargs):
+        self.allow_blank = allow_blank
+        super().__init__(validate=validate.Length(max=max_length), **kwargs)
+        self.metadata.setdefault("maxLength", max_length)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.make_error("surrogate") from None
+        if not self.allow_blank and not text.strip():
+            raise self.make_error("blank")
+        return text
+
+
+def name_list(description: str, max_items: int = 100) -> fields.List:
+    return fields.List(
+        Text(max_length=200),
+        validate=validate.Length(max=max_items),
+        load_default=list,
+        metadata={"description": description, "maxItems": max_items},
+    )
+
+
+class Domain(Text):
+    """A publisher's host name such as kayhan.ir, kept in lower case."""
+
+    default_error_messages = {"domain": "Must be a domain name such as kayhan.ir."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(
+            {"pattern": r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
+             "example": "kayhan.ir"})
+        super().__init__(max_length=253, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        domain = normalise_domain(super()._deserialize(value, attr, data, **kwargs))
+        if domain is None:
+            raise self.make_error("domain")
+        return domain
+
+
+def normalise_domain(raw: str) -> str | None:
+    """Lower-cased domain, or None when raw is not a domain name."""
+    domain = raw.strip().lower().removesuffix(".")
+    labels = domain.split(".")
+    if len(domain) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.match(x) for x in labels):
+        return None
+    if labels[-1].isdigit():
+        return None
+    return domain
+
+
+class LanguageTag(Text):
+    default_error_messages = {"language": "Must be a BCP 47 language tag such as en or fa-IR."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update({"example": "en"})
+        super().__init__(max_length=35, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        tag = super()._deserialize(value, attr, data, **kwargs)
+        if not _LANGUAGE_TAG.match(tag):
+            raise self.make_error("language")
+        return tag
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class TimeZoneName(Text):
+    default_error_messages = {"zone": "Must be an IANA time zone name such as Asia/Tehran."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update({"example": "Asia/Tehran"})
+        super().__init__(max_length=64, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        name = super()._deserialize(value, attr, data, **kwargs)
+        if name not in _known_zones():
+            raise self.make_error("zone")
+        return name
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """An instant (naive UTC) and the offset it was given with ('Z' or '+HH:MM')."""
+
+    utc: datetime
+    offset: str
+
+    def isoformat(self) -> str:
+        local = self.utc + _offset_delta(self.offset)
+        text = local.isoformat(timespec="microseconds" if local.microsecond else "seconds")
+        if local.microsecond:
+            text = text.rstrip("0")
+        return text + self.offset
+
+    def aware(self) -> datetime:
+        return self.utc.replace(tzinfo=UTC)
+
+
+def _offset_delta(offset: str) -> timedelta:
+    if offset == "Z":
+        return timedelta(0)
+    sign = -1 if offset[0] == "-" else 1
+    return sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
+
+
+def parse_rfc3339(value: str) -> Stamp:
+    """Parse an RFC 3339 date-time that names its offset; raise ValueError otherwise."""
+    match = _RFC3339.match(value)
+    if not match:
+        raise ValueError("Must be an RFC 3339 date-time such as 2021-07-14T21:46:00+04:30.")
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    if not zulu and not sign:
+        raise ValueError(
+            "Date-time has no UTC offset; add one such as Z or +04:30 "
+            "(e.g. 2021-07-14T21:46:00+04:30).")
+    try:
+        micro = int((fraction or "0").ljust(6, "0")[:6])
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                         micro)
+        offset = "Z" if zulu else f"{sign}{off_h}:{off_m}"
+        delta = _offset_delta(offset)
+        timezone(delta)
+    except ValueError:
+        raise ValueError("Not a real date-time (check the day, the time and the offset).") \
+            from None
+    utc = local - delta
+    if not _EARLIEST <= utc <= _LATEST:
+        raise ValueError("Date-time must fall between the years 1000 and 9999.")
+    return Stamp(utc, offset)
+
+
+class OffsetDateTime(fields.Field):
+    """RFC 3339 date-time; the offset sent is kept and returned unchanged."""
+
+    default_error_messages = {"invalid": "{message}"}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(
+            {"type": "string", "format": "date-time", "example": "2021-07-14T21:46:00+04:30"})
+        super().__init__(**kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if isinstance(value, Stamp):
+            return value.isoformat()
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid", message="Must be a string in RFC 3339 form.")
+        try:
+            return parse_rfc3339(value)
+        except ValueError as error:
+            raise self.make_error("invalid", message=str(error)) from None
+
+
+def raise_for_read_only(data, read_only: frozenset[str]):
+    """Refuse server-set fields by name, so a client never assigns them."""
+    if isinstance(data, dict):
+        sent = sorted(read_only.intersection(data))
+        if sent:
+            raise ValidationError({name: ["Read-only field: set by the server."] for name in sent})
+
+
+class CommaList(fields.List):
+    """A query parameter given repeated (?tag=a&tag=b) or comma-separated (?tag=a,b)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, str) for item in items):
+            raise self.make_error("invalid")
+        split = [part.strip() for item in items for part in item.split(",") if part.strip()]
+        return super()._deserialize(split, attr, data, **kwargs)

@@ -1,0 +1,26 @@
+"""The problem details body (RFC 9457) every error response carries."""
+
+from marshmallow import Schema, fields
+
+
+class FieldErrorSchema(Schema):
+    pointer = fields.String(required=True, metadata={
+        "description": "JSON Pointer (RFC 6901) to the offending member; for a query "
+                       "parameter, its name after '#/'.",
+        "example": "/dateline/place"})
+    detail = fields.String(required=True, metadata={"example": "Missing data for required field."})
+
+
+class ProblemSchema(Schema):
+    type = fields.String(required=True, metadata={"example": "about:blank"})
+    title = fields.String(required=True, metadata={"example": "Not Found"})
+    status = fields.Integer(required=True, metadata={"example": 404})
+    detail = fields.String(required=True, metadata={"example": "No article has this id."})
+    instance = fields.String(metadata={"description": "The request path."})
+    request_id = fields.String(metadata={"description": "Also in the X-Request-ID header."})
+    errors = fields.List(fields.Nested(FieldErrorSchema),
+                         metadata={"description": "One entry per invalid field."})
+    existing = fields.String(metadata={"description": "On a conflict, the URL of the "
+                                                      "resource already holding the key."})
+    existing_id = fields.String(metadata={"description": "On a duplicate article, its id."})
+    current_version = fields.Integer(metadata={"description": "On 412, the stored version."})

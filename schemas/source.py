@@ -1,0 +1,42 @@
+"""Source schemas: the publishers articles come from."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, pre_load
+
+from .fields import Domain, LanguageTag, Text, TimeZoneName, raise_for_read_only
+
+READ_ONLY_FIELDS = frozenset({"article_count"})
+
+
+class SourceInputSchema(Schema):
+    """A source as a client writes it; on /sources/{domain} the path names it."""
+
+    domain = Domain(required=True, metadata={"description": "The publisher's domain."})
+    name = Text(max_length=200, allow_none=True, load_default=None,
+                metadata={"example": "Kayhan International"})
+    time_zone = TimeZoneName(allow_none=True, load_default=None,
+                             metadata={"description": "IANA zone of the source's local times."})
+    language = LanguageTag(allow_none=True, load_default=None)
+
+    @pre_load
+    def refuse_read_only(self, data, **kwargs):
+        raise_for_read_only(data, READ_ONLY_FIELDS)
+        return data
+
+
+class SourceByDomainInputSchema(SourceInputSchema):
+    """A source written at /sources/{domain}: domain may be left out (if sent, it must match)."""
+
+    domain = Domain(metadata={"description": "Must equal the path's domain if sent."})
+
+
+class SourceSchema(SourceInputSchema):
+    article_count = fields.Integer(dump_only=True,
+                                   metadata={"description": "Articles stored from this source."})
+
+
+class SourceListSchema(Schema):
+    items = fields.List(fields.Nested(SourceSchema), required=True)
+    next = fields.String(required=True, allow_none=True,
+                         metadata={"description": "URL of the next page; null on the last page."})

@@ -1,0 +1,131 @@
+"""Fixtures: a fresh app and database for every test.
+
+DATELINE_TEST_DATABASE_URL picks the backend. Unset, each test gets a new SQLite
+file under tmp_path. Set to a postgresql:// URL, the run creates its own database
+there (dropped at the end) and every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from api import create_app
+from api.db import database, open_database
+from api.migrations import upgrade
+
+SAMPLE_ARTICLE = {
+    "source": "kayhan.ir",
+    "external_id": "92427",
+    "url": "https://kayhan.ir/en/news/92427",
+    "headline": "Militants Say They Hold a Main Frontier Crossing",
+    "summary": "Rival claims over a southern border post as foreign troops leave.",
+    "body": (
+        "Fighters announced on Wednesday that a major crossing on the southern frontier "
+        "was now under their control, while ministry officials in the capital said the "
+        "assault had been pushed back.\n"
+        "Officials across the border told a Qatari broadcaster that their side of the "
+        "Chaman-Spin Boldak post had been closed to people and goods.\n"
+        "A regional envoy in Moscow said his government was watching events closely."
+    ),
+    "language": "en",
+    "published_at": "2021-07-14T21:46:00+04:30",
+    "modified_at": None,
+    "authors": [],
+    "dateline": {"text": "KABUL (Dispatches)", "place": "Kabul", "credit": "Dispatches"},
+    "tags": ["Afghanistan", "border security"],
+    "people": ["Ashraf Ghani", "Zamir Kabulov", "Arif Kakar"],
+    "places": ["Kabul", "Spin Boldak", "Chaman", "Balkh Province"],
+    "organisations": ["Taliban", "NATO"],
+    "cited_sources": ["Al Jazeera", "Sputnik"],
+}
+
+TABLES = ("article_entity", "article", "source", "setting")
+
+
+@pytest.fixture
+def sample():
+    """A fresh copy of the sample article (a Kayhan item, retold in our own words)."""
+    return copy.deepcopy(SAMPLE_ARTICLE)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of this run's own on the PostgreSQL server, or None for SQLite."""
+    admin_url = os.environ.get("DATELINE_TEST_DATABASE_URL")
+    if not admin_url:
+        yield None
+        return
+    import psycopg
+
+    name = f"dateline_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(admin_url, name)
+    db = open_database(url, pool_size=1)
+    with db.connection_context():
+        upgrade(db)
+    db.close_all()
+    yield url
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(postgres_url, tmp_path):
+    if postgres_url is None:
+        return f"sqlite:///{tmp_path / 'dateline.db'}"
+    db = open_database(postgres_url, pool_size=1)
+    with db.connection_context():
+        db.execute_sql(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+    db.close_all()
+    return postgres_url
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build apps on this test's database; the first call migrates it."""
+    built = []
+
+    def build(**config):
+        app = create_app({"TESTING": True, "DATABASE_URL": database_url, **config})
+        if not built:
+            with database.connection_context():
+                upgrade(database.obj)
+        built.append(app)
+        return app
+
+    yield build
+    if hasattr(database.obj, "close_all"):
+        database.obj.close_all()
+    elif not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def create(client, sample):
+    """POST an article built from the sample with the given changes; return its JSON."""
+    def post(**changes):
+        response = client.post("/articles", json={**sample, **changes})
+        assert response.status_code == 201, response.json
+        return response.json
+    return post
