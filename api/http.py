@@ -8,6 +8,7 @@ import uuid
 
 from flask import Flask, current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import RAISE
 from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter, ValidationError
@@ -60,7 +61,10 @@ def parse_json(data: bytes):
 
 
 class Parser(FlaskParser):
-    """webargs parser that reads JSON bodies through parse_json."""
+    """webargs parser that reads JSON bodies through parse_json and refuses
+    unknown query parameters (a misspelt filter must not silently match all)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
 
     def _raw_load_json(self, req):
         data = req.get_data(cache=True)

@@ -1,0 +1,95 @@
+"""GET /articles: filters, newest-first order and cursor pagination."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+
+@pytest.fixture
+def articles(create):
+    """Five articles over three days, two sources, mixed tags, languages and offsets."""
+    made = [
+        create(external_id="1", url=None, published_at="2021-07-12T10:00:00+04:30",
+               tags=["Borders"], language="en"),
+        create(external_id="2", url=None, published_at="2021-07-13T06:30:00Z",
+               tags=["borders", "Trade"], language="en"),
+        create(external_id="3", url=None, source="presstv.ir",
+               published_at="2021-07-13T11:00:00+04:30", tags=["Trade"], language="fa"),
+        create(external_id="4", url=None, published_at="2021-07-14T21:46:00+04:30", tags=[]),
+        create(external_id="5", url=None, source="presstv.ir",
+               published_at="2021-07-14T17:16:00Z", tags=["BORDERS"]),
+    ]
+    return {article["external_id"]: article for article in made}
+
+
+def _ids(response) -> list[str]:
+    assert response.status_code == 200, response.json
+    return [item["external_id"] for item in response.json["items"]]
+
+
+def test_newest_first_by_instant_with_ties_by_id_descending(client, articles):
+    # 4 and 5 are the same instant written with different offsets.
+    tied = sorted([articles["4"]["id"], articles["5"]["id"]], reverse=True)
+    expected = [articles_key for articles_key in ("4", "5")
+                if articles[articles_key]["id"] == tied[0]]
+    expected += [key for key in ("4", "5") if key not in expected] + ["3", "2", "1"]
+
+    assert _ids(client.get("/articles")) == expected
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("source=presstv.ir", {"3", "5"}),
+    ("source=presstv.ir,kayhan.ir", {"1", "2", "3", "4", "5"}),
+    ("tag=borders", {"1", "2", "5"}),
+    ("tag=trade&tag=Borders", {"1", "2", "3", "5"}),
+    ("tag=trade&source=kayhan.ir", {"2"}),
+    ("language=fa", {"3"}),
+    ("published_after=2021-07-13T06:30:00Z", {"2", "3", "4", "5"}),
+    ("published_before=2021-07-13T06:30:00Z", {"1"}),
+    ("published_after=2021-07-13T10:00:00%2B04:30&published_before=2021-07-14T17:16:00Z",
+     {"2", "3"}),
+])
+def test_filters(client, articles, query, expected):
+    assert set(_ids(client.get(f"/articles?{query}"))) == expected
+
+
+def test_cursor_walk_visits_every_article_once(client, create):
+    for number in range(23):
+        create(external_id=str(number), url=None,
+               published_at=f"2021-07-{1 + number % 5:02d}T10:00:00Z")
+    seen, url, pages = [], "/articles?limit=5", 0
+    while url:
+        response = client.get(url)
+        body = response.json
+        seen += [item["external_id"] for item in body["items"]]
+        if body["next"]:
+            assert response.headers["Link"] == f'<{body["next"]}>; rel="next"'
+            url = body["next"].removeprefix("http://localhost")
+        else:
+            assert "Link" not in response.headers
+            url = None
+        pages += 1
+
+    assert pages == 5
+    assert sorted(seen) == sorted(str(number) for number in range(23))
+    assert len(seen) == len(set(seen))
+
+
+def test_next_link_keeps_the_filters(client, articles):
+    body = client.get("/articles?source=kayhan.ir&limit=1").json
+
+    query = parse_qs(urlsplit(body["next"]).query)
+    assert query["source"] == ["kayhan.ir"]
+    assert query["limit"] == ["1"]
+
+
+def test_tampered_cursor_is_400(client, articles):
+    cursor = parse_qs(urlsplit(client.get("/articles?limit=1").json["next"]).query)["cursor"][0]
+    tampered = cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BB")
+
+    response = client.get(f"/articles?limit=1&cursor={tampered}")
+
+    assert response.status_code == 400
+    assert response.json["type"].endswith("invalid-cursor")
