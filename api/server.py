@@ -32,4 +32,6 @@ def run(host: str, port: int, workers: int) -> None:
         "accesslog": "-",
         "errorlog": "-",
         "proc_name": "dateline",
+        # The control socket is for gunicornc; Dateline is managed by signals only.
+        "control_socket_disable": True,
     }).run()

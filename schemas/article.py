@@ -7,6 +7,7 @@ from marshmallow import RAISE, Schema, fields, pre_load, validate
 from .fields import (
     CommaList,
     Domain,
+    HttpUrl,
     LanguageTag,
     OffsetDateTime,
     Text,
@@ -59,10 +60,9 @@ class ArticleFieldsSchema(Schema):
     external_id = Text(max_length=200, allow_none=True, load_default=None,
                        metadata={"description": "The source's own item ID.",
                                  "example": "92427"})
-    url = fields.Url(schemes={"http", "https"}, allow_none=True, load_default=None,
-                     validate=validate.Length(max=2048),
-                     metadata={"description": "Canonical URL; unique when present.",
-                               "maxLength": 2048})
+    url = HttpUrl(allow_none=True, load_default=None, metadata={
+        "description": "Canonical URL; unique when present.",
+        "example": "https://kayhan.ir/en/news/92427"})
     headline = Text(max_length=1000, required=True)
     summary = Text(max_length=10_000, allow_none=True, load_default=None, allow_blank=True)
     body = Text(max_length=MAX_BODY_CHARS, allow_none=True, load_default=None, allow_blank=True,

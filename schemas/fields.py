@@ -16,11 +16,16 @@ _RFC3339 = re.compile(
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))?$"
 )
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
-                           r"(?:-[A-Za-z0-9]{5,8}|-\d[A-Za-z0-9]{3})*$")
-# Instants outside these years are refused: they cannot be shifted to UTC safely.
-_EARLIEST = datetime(1000, 1, 1)
-_LATEST = datetime(9999, 12, 30)
+# Patterns published in the OpenAPI document, so generated clients and fuzzers
+# know exactly which strings are accepted.
+NON_BLANK_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+DOMAIN_PATTERN = (r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                  r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+URL_PATTERN = r"^https?://[^\s\u0000/?#@]+\.[^\s\u0000/?#@]+([/?#][^\s\u0000]*)?$"
+LANGUAGE_PATTERN = (r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"
+                    r"(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$")
+_LANGUAGE_TAG = re.compile(LANGUAGE_PATTERN)
 
 
 def fold_name(value: str) -> str:
@@ -41,6 +46,7 @@ class Text(fields.String):
         self.allow_blank = allow_blank
         super().__init__(validate=validate.Length(max=max_length), **kwargs)
         self.metadata.setdefault("maxLength", max_length)
+        self.metadata.setdefault("pattern", NO_NUL_PATTERN if allow_blank else NON_BLANK_PATTERN)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -71,8 +77,8 @@ class Domain(Text):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("metadata", {}).update(
-            {"pattern": r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
-             "example": "kayhan.ir"})
+            {"pattern": DOMAIN_PATTERN, "example": "kayhan.ir",
+             "description": "A domain name; upper case is accepted and folded to lower."})
         super().__init__(max_length=253, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -88,23 +94,54 @@ def normalise_domain(raw: str) -> str | None:
     labels = domain.split(".")
     if len(domain) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.match(x) for x in labels):
         return None
-    if labels[-1].isdigit():
+    if not labels[-1][0].isalpha():
         return None
     return domain
+
+
+class HttpUrl(Text):
+    """An absolute http(s) URL with a dotted host, no spaces."""
+
+    default_error_messages = {"url": "Must be an absolute http:// or https:// URL."}
+    _valid = re.compile(URL_PATTERN)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update({"pattern": URL_PATTERN, "format": "uri"})
+        super().__init__(max_length=2048, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        url = super()._deserialize(value, attr, data, **kwargs)
+        if not self._valid.match(url):
+            raise self.make_error("url")
+        return url
 
 
 class LanguageTag(Text):
     default_error_messages = {"language": "Must be a BCP 47 language tag such as en or fa-IR."}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {}).update({"example": "en"})
+        kwargs.setdefault("metadata", {}).update({"example": "en", "pattern": LANGUAGE_PATTERN})
         super().__init__(max_length=35, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         tag = super()._deserialize(value, attr, data, **kwargs)
         if not _LANGUAGE_TAG.match(tag):
             raise self.make_error("language")
-        return tag
+        return canonical_language(tag)
+
+
+def canonical_language(tag: str) -> str:
+    """BCP 47 canonical case: language lower, script title, region upper (en-Latn-GB)."""
+    subtags = tag.split("-")
+    out = [subtags[0].lower()]
+    for subtag in subtags[1:]:
+        if len(subtag) == 4 and subtag.isalpha():
+            out.append(subtag.title())
+        elif len(subtag) == 2 and subtag.isalpha():
+            out.append(subtag.upper())
+        else:
+            out.append(subtag.lower())
+    return "-".join(out)
 
 
 @lru_cache(maxsize=1)
@@ -171,9 +208,11 @@ def parse_rfc3339(value: str) -> Stamp:
     except ValueError:
         raise ValueError("Not a real date-time (check the day, the time and the offset).") \
             from None
-    utc = local - delta
-    if not _EARLIEST <= utc <= _LATEST:
-        raise ValueError("Date-time must fall between the years 1000 and 9999.")
+    try:
+        utc = local - delta
+    except OverflowError:
+        raise ValueError("Date-time is outside the years 1 to 9999 once shifted to UTC.") \
+            from None
     return Stamp(utc, offset)
 
 
@@ -220,5 +259,5 @@ class CommaList(fields.List):
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(item, str) for item in items):
             raise self.make_error("invalid")
-        split = [part.strip() for item in items for part in item.split(",") if part.strip()]
+        split = [part.strip() for item in items for part in item.split(",")]
         return super()._deserialize(split, attr, data, **kwargs)
