@@ -8,6 +8,7 @@ from peewee import Tuple
 
 from schemas.article import (
     EXAMPLE,
+    STORED_EXAMPLE,
     READ_ONLY_FIELDS,
     ArticleByKeyInputSchema,
     ArticleInputSchema,
@@ -102,14 +103,16 @@ def list_articles(query: dict) -> tuple[list[Article], str | None]:
 @blp.route("/articles")
 class Articles(MethodView):
     @blp.arguments(ArticleQuerySchema, location="query", error_status_code=400)
-    @blp.response(200, ArticlePageSchema, headers=LINK_HEADER)
+    @blp.response(200, ArticlePageSchema, headers=LINK_HEADER,
+                  example={"items": [STORED_EXAMPLE], "next": None})
     def get(self, query):
         """List articles, newest first"""
         items, next_url = list_articles(query)
         return {"items": items, "next": next_url}, 200, link_header(next_url)
 
     @blp.arguments(ArticleInputSchema, example=EXAMPLE)
-    @blp.response(201, ArticleSchema, headers=LOCATION_HEADER | ETAG_HEADER)
+    @blp.response(201, ArticleSchema, headers=LOCATION_HEADER | ETAG_HEADER,
+                  example=STORED_EXAMPLE)
     @blp.alt_response(409, response="CONFLICT",
                       description="Another article has this source and external_id, or url.")
     def post(self, data):
@@ -122,7 +125,7 @@ class Articles(MethodView):
 @blp.route("/articles/<uuid:article_id>")
 class ArticleItem(MethodView):
     @blp.doc(parameters=CONDITIONAL_READ)
-    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
     @blp.alt_response(304, description="Not modified: If-None-Match names this version.")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, article_id):
@@ -131,7 +134,7 @@ class ArticleItem(MethodView):
 
     @blp.doc(parameters=CONDITIONAL_WRITE)
     @blp.arguments(ArticleInputSchema, example=EXAMPLE)
-    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
@@ -141,7 +144,7 @@ class ArticleItem(MethodView):
         return article, 200, _headers(article)
 
     @blp.doc(parameters=CONDITIONAL_WRITE, requestBody=merge_patch_body(ArticleInputSchema))
-    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
@@ -169,7 +172,7 @@ class ArticleItem(MethodView):
 @blp.route("/sources/<domain:domain>/articles/<external_id:external_id>")
 class ArticleByKey(MethodView):
     @blp.doc(parameters=CONDITIONAL_READ)
-    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
     @blp.alt_response(304, description="Not modified: If-None-Match names this version.")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, domain, external_id):

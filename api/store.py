@@ -170,11 +170,10 @@ def create_article(data: dict) -> Article:
 def modify_article(article_id: str, check: Check, build: Build) -> Article:
     """Read-check-write in one transaction: check(article) may refuse (412),
     build(article) returns the validated new fields."""
-    def write():
+    with database.atomic():
         article = locked(Article.select().where(Article.id == article_id)).get()
         check(article)
         return _update(article, build(article))
-    return _naming_conflicts(write, {}, article_id)
 
 
 def put_by_key(domain: str, external_id: str, data: dict, check: Check) -> tuple[Article, bool]:

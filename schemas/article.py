@@ -41,6 +41,16 @@ EXAMPLE = {
     "cited_sources": ["Al Jazeera"],
 }
 
+STORED_EXAMPLE = {
+    **EXAMPLE,
+    "id": "0190b1a4-6f2e-7c3a-9d0e-5b8f1c2d3e4f",
+    "word_count": 12,
+    "content_hash": "5d1c0e5e1bd1f0b8d6d4c1f0d0a3c0f9f5e0f8a1c2b3d4e5f60718293a4b5c6d",
+    "version": 1,
+    "created_at": "2026-11-23T10:00:00.000000Z",
+    "updated_at": "2026-11-23T10:00:00.000000Z",
+}
+
 
 class DatelineSchema(Schema):
     text = Text(max_length=200, allow_none=True, load_default=None,

@@ -1,0 +1,54 @@
+"""Concurrent writers: races end in one consistent state, never in a 5xx."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+
+def _in_parallel(calls):
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def test_racing_natural_key_puts_create_exactly_one_article(app, sample):
+    def put(number):
+        def call():
+            client = app.test_client()
+            response = client.put("/sources/kayhan.ir/articles/92427",
+                                  json={**sample, "headline": f"Take {number}"})
+            return response.status_code
+        return call
+
+    statuses = _in_parallel([put(number) for number in range(8)])
+
+    assert sorted(statuses) == [200] * 7 + [201]
+    client = app.test_client()
+    assert len(client.get("/articles").json["items"]) == 1
+    assert client.get("/sources/kayhan.ir").json["article_count"] == 1
+    assert client.get("/sources/kayhan.ir/articles/92427").json["version"] == 8
+
+
+def test_racing_posts_of_the_same_article_store_it_once(app, sample):
+    def post():
+        return app.test_client().post("/articles", json=sample).status_code
+
+    statuses = _in_parallel([post] * 8)
+
+    assert sorted(statuses) == [201] + [409] * 7
+    assert len(app.test_client().get("/articles").json["items"]) == 1
+
+
+def test_racing_patches_each_apply_once(app, create):
+    article = create(tags=[])
+
+    def patch(number):
+        def call():
+            client = app.test_client()
+            return client.patch(f"/articles/{article['id']}",
+                                json={"summary": f"edit {number}"}).status_code
+        return call
+
+    statuses = _in_parallel([patch(number) for number in range(8)])
+
+    assert statuses == [200] * 8
+    assert app.test_client().get(f"/articles/{article['id']}").json["version"] == 9

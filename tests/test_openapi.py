@@ -1,0 +1,50 @@
+"""openapi.yaml is generated from the code, committed, valid, and served as committed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from openapi_spec_validator import validate
+
+from api.spec import spec_yaml
+
+COMMITTED = Path(__file__).resolve().parent.parent / "openapi.yaml"
+
+
+def test_committed_document_matches_the_code(app):
+    assert COMMITTED.read_text(encoding="utf-8") == spec_yaml(app), (
+        "openapi.yaml is stale: regenerate it with `dateline openapi -o openapi.yaml`")
+
+
+def test_document_is_valid_openapi_3_1():
+    document = yaml.safe_load(COMMITTED.read_text(encoding="utf-8"))
+
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+
+
+def test_served_documents_are_the_committed_one(client):
+    committed = yaml.safe_load(COMMITTED.read_text(encoding="utf-8"))
+
+    as_yaml = client.get("/openapi.yaml")
+    as_json = client.get("/openapi.json")
+
+    assert as_yaml.content_type == "application/yaml"
+    assert yaml.safe_load(as_yaml.data) == committed
+    assert as_json.json == committed
+
+
+def test_every_operation_is_summarised_and_errors_are_problem_details():
+    document = yaml.safe_load(COMMITTED.read_text(encoding="utf-8"))
+    responses = document["components"]["responses"]
+
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            assert operation.get("summary"), f"{method.upper()} {path} has no summary"
+            assert "default" in operation["responses"], f"{method.upper()} {path}"
+    for name, response in responses.items():
+        if "content" in response:
+            assert list(response["content"]) == ["application/problem+json"], name

@@ -1,0 +1,99 @@
+"""The `dateline` command: serving under gunicorn, migrations, settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+DATELINE = [sys.executable, "-c", "from api.cli import main; main()"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _run(args, env, **kwargs):
+    return subprocess.run([*DATELINE, *args], env=env, capture_output=True, text=True,
+                          timeout=60, **kwargs)
+
+
+@pytest.fixture
+def env(database_url):
+    return {**os.environ, "DATELINE_DATABASE_URL": database_url}
+
+
+def _wait_until_up(port: int, process) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited: {process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail("server did not become ready")
+
+
+def test_serve_answers_and_stops_cleanly_on_sigterm(env, sample):
+    port = _free_port()
+    process = subprocess.Popen([*DATELINE, "serve", "--port", str(port), "--workers", "2"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    try:
+        _wait_until_up(port, process)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/articles", data=json.dumps(sample).encode(),
+            headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 201
+            created = json.load(response)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/articles/{created['id']}",
+                                    timeout=5) as response:
+            assert json.load(response) == created
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "Shutting down" in output
+
+
+def test_bad_setting_stops_the_server_with_a_clear_message(env):
+    result = _run(["serve"], {**env, "DATELINE_WORKERS": "many"})
+
+    assert result.returncode != 0
+    assert "DATELINE_WORKERS='many' is not valid" in result.stderr
+
+
+def test_serve_refuses_pending_migrations_when_auto_migrate_is_off(tmp_path):
+    env = {**os.environ, "DATELINE_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+           "DATELINE_AUTO_MIGRATE": "false"}
+
+    result = _run(["serve", "--port", str(_free_port())], env)
+
+    assert result.returncode != 0
+    assert "dateline db upgrade" in result.stderr
+
+
+def test_db_upgrade_then_status(tmp_path):
+    env = {**os.environ, "DATELINE_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+
+    before = _run(["db", "status"], env)
+    first = _run(["db", "upgrade"], env)
+    second = _run(["db", "upgrade"], env)
+    after = _run(["db", "status"], env)
+
+    assert "0001 pending" in before.stdout
+    assert "applied migration 0001" in first.stdout
+    assert "up to date" in second.stdout
+    assert "0001 applied" in after.stdout
