@@ -8,8 +8,8 @@ from peewee import Tuple
 
 from schemas.article import (
     EXAMPLE,
-    STORED_EXAMPLE,
     READ_ONLY_FIELDS,
+    STORED_EXAMPLE,
     ArticleByKeyInputSchema,
     ArticleInputSchema,
     ArticlePageSchema,
