@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import articles, docs, health, sources
+from . import articles, batch, docs, health, sources
 from .config import load_settings
 from .db import database, open_database
 from .errors import register_error_handlers
@@ -40,7 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     install_http_hooks(app)
     register_error_handlers(app)
     api = Api(app)
-    for blueprint in (articles.blp, sources.blp, health.blp):
+    for blueprint in (batch.blp, articles.blp, sources.blp, health.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)
     return app

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 from flask import Response, request, url_for
 from flask.views import MethodView
 from peewee import Tuple
@@ -15,13 +18,39 @@ from schemas.article import (
     ArticlePageSchema,
     ArticleQuerySchema,
     ArticleSchema,
+    ExtractedArticleSchema,
+    SimilarListSchema,
+    SimilarQuerySchema,
 )
 from schemas.fields import fold_name, parse_rfc3339
 
-from . import store
+from . import idempotency, similarity, store
 from .errors import Problem
-from .http import Blueprint, etag_matches, merge_patch, request_json, strong_etag
-from .models import Article, ArticleEntity
+from .http import (
+    JSON,
+    NDJSON,
+    PLAIN_TEXT,
+    Blueprint,
+    consumes,
+    etag_matches,
+    merge_patch,
+    produces,
+    request_json,
+    strong_etag,
+)
+from .ingest import RAW_EXAMPLE, article_body, article_from_request, article_from_text
+from .models import Article, ArticleBand, ArticleEntity, ArticleMinHash
+from .negotiation import (
+    ITEM_TYPES,
+    LD_JSON,
+    LIST_TYPES,
+    NINJS,
+    REPRESENTATION_TAGS,
+    negotiated,
+    represent,
+    represent_list,
+    stream_ndjson,
+)
 from .pagination import decode_cursor, encode_cursor, link_header, next_page_url
 from .spec import (
     CONDITIONAL_READ,
@@ -31,6 +60,11 @@ from .spec import (
     LOCATION_HEADER,
     merge_patch_body,
 )
+
+ALTERNATE_REPRESENTATIONS = {200: {"content": {
+    LD_JSON: {"schema": {"type": "object", "description": "schema.org NewsArticle (JSON-LD)."}},
+    NINJS: {"schema": {"type": "object", "description": "IPTC ninjs 2.2 document."}},
+}}}
 
 blp = Blueprint("articles", __name__, description="News articles and their metadata.")
 
@@ -61,10 +95,15 @@ def check_preconditions(article: Article | None) -> None:
 
 
 def _conditional_get(article: Article):
-    etag = article_etag(article)
+    """The article in the representation Accept asks for, or 304 if the client has it."""
+    kind = negotiated(ITEM_TYPES)
+    etag = strong_etag(article.version, article.id, *REPRESENTATION_TAGS.get(kind, ()))
+    headers = {"ETag": etag, "Vary": "Accept"}
     if etag_matches(request.headers.get("If-None-Match"), etag):
-        return Response(status=304, headers={"ETag": etag})
-    return article, 200, _headers(article)
+        return Response(status=304, headers=headers)
+    if kind == JSON:
+        return article, 200, headers
+    return represent(ArticleSchema().dump(article), kind, headers=headers)
 
 
 def writable_fields(article: Article) -> dict:
@@ -72,7 +111,8 @@ def writable_fields(article: Article) -> dict:
     return ArticleSchema(exclude=READ_ONLY_FIELDS).dump(article)
 
 
-def list_articles(query: dict) -> tuple[list[Article], str | None]:
+def list_articles(query: dict, after: Article | None = None) -> tuple[list[Article], str | None]:
+    """A page of the articles query selects, after the cursor (or the article given)."""
     limit = query["limit"]
     select = Article.select()
     if query.get("source"):
@@ -84,11 +124,18 @@ def list_articles(query: dict) -> tuple[list[Article], str | None]:
             (ArticleEntity.kind == "tag")
             & ArticleEntity.value.in_([fold_name(tag) for tag in query["tag"]]))
         select = select.where(Article.id.in_(tagged))
+    if query["duplicates"] == "exclude":
+        select = select.where(Article.duplicate_of.is_null())
+    elif query["duplicates"] == "only":
+        select = select.where(Article.duplicate_of.is_null(False))
     if "published_after" in query:
         select = select.where(Article.published_at >= query["published_after"].utc)
     if "published_before" in query:
         select = select.where(Article.published_at < query["published_before"].utc)
-    if "cursor" in query:
+    if after is not None:
+        select = select.where(Tuple(Article.published_at, Article.id)
+                              < Tuple(after.published_at, after.id))
+    elif "cursor" in query:
         published, article_id = decode_cursor(query["cursor"], _ORDER)
         select = select.where(Tuple(Article.published_at, Article.id)
                               < Tuple(parse_rfc3339(published).utc, article_id))
@@ -100,31 +147,74 @@ def list_articles(query: dict) -> tuple[list[Article], str | None]:
     return rows[:limit], next_page_url(cursor)
 
 
+def similar_articles(article_id: str, limit: int) -> list[dict]:
+    """Articles sharing an LSH band with this one, scored by their MinHash agreement."""
+    mine = ArticleMinHash.get_or_none(ArticleMinHash.article == article_id)
+    if mine is None:
+        return []
+    own = similarity.decode(mine.signature)
+    shares_a_band = reduce(operator.or_, [
+        (ArticleBand.band == band) & (ArticleBand.bucket == bucket)
+        for band, bucket in similarity.buckets(own)])
+    candidates = (ArticleBand.select(ArticleBand.article).distinct()
+                  .where(shares_a_band & (ArticleBand.article != article_id)).limit(1000))
+    scored = [
+        {"id": row.article_id, "score": round(similarity.similarity(
+            own, similarity.decode(row.signature)), 4)}
+        for row in ArticleMinHash.select().where(ArticleMinHash.article.in_(candidates))
+    ]
+    scored = [item for item in scored if item["score"] >= similarity.SIMILARITY_THRESHOLD]
+    return sorted(scored, key=lambda item: (-item["score"], item["id"]))[:limit]
+
+
 @blp.route("/articles")
 class Articles(MethodView):
+    @produces(*LIST_TYPES)
     @blp.arguments(ArticleQuerySchema, location="query", error_status_code=400)
     @blp.response(200, ArticlePageSchema, headers=LINK_HEADER,
                   example={"items": [STORED_EXAMPLE], "next": None})
     def get(self, query):
         """List articles, newest first"""
+        kind = negotiated(LIST_TYPES)
+        if kind == NDJSON:
+            return stream_ndjson(lambda after: list_articles(query, after=after))
         items, next_url = list_articles(query)
-        return {"items": items, "next": next_url}, 200, link_header(next_url)
+        if kind == JSON:
+            return {"items": items, "next": next_url}, 200, link_header(next_url)
+        native = ArticleSchema(many=True).dump(items)
+        return represent_list(native, kind, headers=link_header(next_url) | {"Vary": "Accept"})
 
-    @blp.arguments(ArticleInputSchema, example=EXAMPLE)
+    @consumes(JSON, PLAIN_TEXT)
+    @idempotency.idempotent
+    @blp.doc(parameters=[idempotency.PARAMETER], requestBody=article_body(EXAMPLE))
     @blp.response(201, ArticleSchema, headers=LOCATION_HEADER | ETAG_HEADER,
                   example=STORED_EXAMPLE)
     @blp.alt_response(409, response="CONFLICT",
                       description="Another article has this source and external_id, or url.")
-    def post(self, data):
-        """Create an article"""
-        article = store.create_article(data)
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self):
+        """Create an article from JSON or from a raw news item (text/plain)"""
+        article = store.create_article(article_from_request())
         location = url_for("articles.ArticleItem", article_id=article.id)
         return article, 201, _headers(article, Location=location)
 
 
+@blp.route("/extract")
+class Extraction(MethodView):
+    @consumes(PLAIN_TEXT)
+    @blp.doc(requestBody={"required": True, "content": {PLAIN_TEXT: {
+        "schema": {"type": "string", "minLength": 1}, "example": RAW_EXAMPLE}}})
+    @blp.response(200, ExtractedArticleSchema)
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self):
+        """Extract an article from a raw news item without storing it"""
+        return article_from_text(request.get_data(cache=True))
+
+
 @blp.route("/articles/<uuid:article_id>")
 class ArticleItem(MethodView):
-    @blp.doc(parameters=CONDITIONAL_READ)
+    @produces(*ITEM_TYPES)
+    @blp.doc(parameters=CONDITIONAL_READ, responses=ALTERNATE_REPRESENTATIONS)
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
     @blp.alt_response(304, description="Not modified: If-None-Match names this version.")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -171,7 +261,8 @@ class ArticleItem(MethodView):
 
 @blp.route("/sources/<domain:domain>/articles/<external_id:external_id>")
 class ArticleByKey(MethodView):
-    @blp.doc(parameters=CONDITIONAL_READ)
+    @produces(*ITEM_TYPES)
+    @blp.doc(parameters=CONDITIONAL_READ, responses=ALTERNATE_REPRESENTATIONS)
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
     @blp.alt_response(304, description="Not modified: If-None-Match names this version.")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -205,3 +296,14 @@ class ArticleByKey(MethodView):
             return article, 201, _headers(article, Location=location)
         return article, 200, _headers(article)
 
+
+
+@blp.route("/articles/<uuid:article_id>/similar")
+class SimilarArticles(MethodView):
+    @blp.arguments(SimilarQuerySchema, location="query", error_status_code=400)
+    @blp.response(200, SimilarListSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, query, article_id):
+        """List near-duplicates of an article, most similar first"""
+        article = Article.get_by_id(str(article_id))
+        return {"items": similar_articles(article.id, query["limit"])}

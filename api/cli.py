@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import sys
 
 import click
@@ -80,6 +81,80 @@ def db_status():
     for migration in all_migrations():
         state = "applied" if migration.version in done else "pending"
         click.echo(f"{migration.version:04d} {state:8} {migration.name}")
+
+
+def _app_with_database():
+    """An app bound to the configured database, migrated, with an open connection."""
+    from .app import create_app
+    from .db import database
+    from .migrations import upgrade
+
+    settings = _settings()
+    app = create_app()
+    context = app.app_context()
+    context.push()
+    database.connect(reuse_if_open=True)
+    if settings["AUTO_MIGRATE"]:
+        upgrade(database.obj)
+    return app
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=pathlib.Path))
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 1000))
+def import_(paths, batch_size):
+    """Import raw text, JSON, NDJSON and CSV files, or folders of them (safe to re-run)."""
+    from .batch import Prepared, write_batch
+    from .errors import Problem
+    from .ingest import article_from_text
+    from .transfer import article_files, read_items
+
+    _app_with_database()
+    files = article_files(list(paths))
+    counts = dict.fromkeys(("created", "updated", "unchanged", "rejected"), 0)
+    reasons = []
+
+    def flush(pending):
+        result = write_batch([item.value for item in pending])
+        for item, outcome in zip(pending, result["results"], strict=True):
+            counts[outcome["status"]] += 1
+            if outcome["status"] == "rejected":
+                details = "; ".join(f"{error['pointer']}: {error['detail']}"
+                                    for error in outcome["errors"])
+                reasons.append(f"{item.origin}: {details}")
+
+    with click.progressbar(files, label="Importing", show_pos=True,
+                           file=sys.stderr) as progress:
+        pending = []
+        for path in progress:
+            for item in read_items(path):
+                if isinstance(item.value, tuple):
+                    try:
+                        item = type(item)(item.origin, Prepared(article_from_text(item.value[1])))
+                    except Problem as problem:
+                        item = type(item)(item.origin, problem)
+                pending.append(item)
+                if len(pending) >= batch_size:
+                    flush(pending)
+                    pending = []
+        if pending:
+            flush(pending)
+    click.echo(", ".join(f"{count} {status}" for status, count in counts.items()))
+    for reason in reasons:
+        click.echo(f"rejected {reason}")
+
+
+@main.command()
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8", lazy=True),
+              default="-", help="File to write [standard output].")
+def export(output):
+    """Write every article as NDJSON, streaming in constant memory."""
+    from .transfer import export_lines
+
+    _app_with_database()
+    for line in export_lines():
+        output.write(line)
 
 
 @main.command()

@@ -34,6 +34,14 @@ def _database_url(raw: str) -> str:
     return raw
 
 
+def _time_zone(raw: str) -> str:
+    import zoneinfo
+    name = raw.strip()
+    if name not in zoneinfo.available_timezones():
+        raise ValueError("expected an IANA time zone name such as UTC or Asia/Tehran")
+    return name
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -66,6 +74,8 @@ SETTINGS = (
     Setting("SECRET_KEY", "", str,
             "Key that signs pagination cursors. Empty: a random key kept in the database, "
             "shared by every instance that uses it."),
+    Setting("DEFAULT_TIME_ZONE", "UTC", _time_zone,
+            "Zone for local times in raw text from a source without a time_zone."),
     Setting("LOG_LEVEL", "INFO", _log_level, "Least severe log level written."),
     Setting("HOST", "127.0.0.1", str, "Address `dateline serve` listens on."),
     Setting("PORT", 8000, _positive_int, "Port `dateline serve` listens on."),

@@ -19,6 +19,8 @@ from .errors import Problem
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
+NDJSON = "application/x-ndjson"
+PLAIN_TEXT = "text/plain"
 MAX_JSON_DEPTH = 32
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -106,6 +108,21 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
 
 
+def consumes(*media_types: str):
+    """Mark a view as taking these request body types (415 for any other)."""
+    def mark(view):
+        view.consumes = media_types
+        return view
+    return mark
+
+
+def _handler():
+    """The function that will handle this request: a MethodView's method, or the view."""
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    return getattr(view_class, request.method.lower(), view) if view_class else view
+
+
 def produces(*media_types: str):
     """Mark a view as answering with media types other than JSON (for 406 checks)."""
     def mark(view):
@@ -124,7 +141,7 @@ def _check_body():
             "MAX_CONTENT_LENGTH"]:
         raise Problem(413, f"The request body is larger than "
                            f"{current_app.config['MAX_CONTENT_LENGTH']} bytes.")
-    allowed = _BODY_TYPES.get(request.method)
+    allowed = getattr(_handler(), "consumes", None) or _BODY_TYPES.get(request.method)
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", "")
     if allowed is None or not has_body:
@@ -139,8 +156,7 @@ def _check_body():
 def _check_accept():
     if not request.headers.get("Accept") or request.endpoint is None:
         return
-    view = current_app.view_functions.get(request.endpoint)
-    offered = getattr(view, "produces", (JSON,))
+    offered = getattr(_handler(), "produces", (JSON,))
     if request.accept_mimetypes.best_match(offered) is None:
         raise Problem(406, f"This resource is available as {', '.join(offered)}.",
                       kind="not-acceptable", available=list(offered))

@@ -75,8 +75,10 @@ class Article(BaseModel):
     places = JSONListField(default=list)
     organisations = JSONListField(default=list)
     cited_sources = JSONListField(default=list)
+    published_at_basis = CharField(max_length=16, default="stated")
     word_count = IntegerField()
     content_hash = CharField(max_length=64, null=True)
+    duplicate_of = CharField(max_length=36, null=True)
     version = IntegerField()
     created_at = DateTimeField()
     updated_at = DateTimeField()
@@ -108,6 +110,35 @@ class ArticleEntity(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("kind", "value", "article")
+
+
+class ArticleMinHash(BaseModel):
+    article = ForeignKeyField(Article, column_name="article_id", primary_key=True,
+                              on_delete="CASCADE")
+    signature = TextField()
+
+    class Meta:
+        table_name = "article_minhash"
+
+
+class ArticleBand(BaseModel):
+    band = IntegerField()
+    bucket = CharField(max_length=16)
+    article = ForeignKeyField(Article, column_name="article_id", on_delete="CASCADE")
+
+    class Meta:
+        primary_key = CompositeKey("band", "bucket", "article")
+
+
+class IdempotencyKey(BaseModel):
+    key = CharField(max_length=255, primary_key=True)
+    method = CharField(max_length=8)
+    path = CharField(max_length=2048)
+    request_hash = CharField(max_length=64)
+    status = IntegerField()
+    headers = TextField()
+    body = TextField()
+    created_at = DateTimeField()
 
 
 class Setting(BaseModel):

@@ -6,6 +6,7 @@ from flask import url_for
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, validate
 
+from schemas.fields import Text
 from schemas.source import (
     SourceByDomainInputSchema,
     SourceInputSchema,
@@ -31,7 +32,8 @@ class SourceQuerySchema(Schema):
         unknown = RAISE
 
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    cursor = fields.String(validate=validate.Length(max=500))
+    cursor = Text(max_length=500, metadata={
+        "description": "Opaque position from a previous page's `next` link."})
 
 
 def _fields(data: dict) -> dict:

@@ -12,13 +12,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import uuid6
-from peewee import IntegrityError
+from peewee import Case, IntegrityError, fn
 
 from schemas.fields import fold_name
 
+from . import similarity
 from .db import database, is_sqlite
 from .errors import Problem
-from .models import LIST_FIELDS, Article, ArticleEntity, Source
+from .language import detect_language
+from .models import LIST_FIELDS, Article, ArticleBand, ArticleEntity, ArticleMinHash, Source
 
 # Entity kinds in the index, by the article field they come from.
 ENTITY_KINDS = {
@@ -86,25 +88,33 @@ def _raise_if_taken(data: dict, own_id: str | None) -> None:
 def _columns(data: dict) -> dict:
     dateline = data.get("dateline") or {}
     published, modified = data["published_at"], data.get("modified_at")
+    body = data.get("body")
     return {
         "source": data["source"],
         "external_id": data.get("external_id"),
         "url": data.get("url"),
         "headline": data["headline"],
         "summary": data.get("summary"),
-        "body": data.get("body"),
-        "language": data.get("language"),
+        "body": body,
+        "language": data.get("language") or detect_language(body or data["headline"]),
         "published_at": published.utc,
         "published_at_offset": published.offset,
+        "published_at_basis": data.get("published_at_basis", "stated"),
         "modified_at": modified.utc if modified else None,
         "modified_at_offset": modified.offset if modified else None,
         "dateline_text": dateline.get("text"),
         "dateline_place": dateline.get("place"),
         "dateline_credit": dateline.get("credit"),
         **{name: list(data.get(name) or []) for name in LIST_FIELDS},
-        "word_count": word_count(data.get("body")),
-        "content_hash": content_hash(data.get("body")),
+        "word_count": word_count(body),
+        "content_hash": content_hash(body),
     }
+
+
+def _unchanged(article: Article, columns: dict) -> bool:
+    """Whether writing columns would leave the stored article as it is."""
+    return all(getattr(article, "source_id" if name == "source" else name) == value
+               for name, value in columns.items())
 
 
 def _index_entities(article_id: str, data: dict) -> None:
@@ -119,37 +129,87 @@ def _index_entities(article_id: str, data: dict) -> None:
         ArticleEntity.insert_many(rows).execute()
 
 
+def _index_minhash(article_id: str, body: str | None) -> None:
+    ArticleMinHash.delete().where(ArticleMinHash.article == article_id).execute()
+    ArticleBand.delete().where(ArticleBand.article == article_id).execute()
+    values = similarity.signature(body)
+    if values is None:
+        return
+    ArticleMinHash.insert(article=article_id, signature=similarity.encode(values)).execute()
+    ArticleBand.insert_many(
+        [{"band": band, "bucket": bucket, "article": article_id}
+         for band, bucket in similarity.buckets(values)]).execute()
+
+
+def _relink_duplicates(digest: str | None) -> None:
+    """Point every article with this content hash at the first one stored (lowest id)."""
+    if digest is None:
+        return
+    first = Article.select(fn.MIN(Article.id)).where(Article.content_hash == digest).scalar()
+    if first is None:
+        return
+    Article.update(duplicate_of=Case(None, [(Article.id == first, None)], first)).where(
+        Article.content_hash == digest).execute()
+
+
 def _count(domain: str, change: int) -> None:
     Source.update(article_count=Source.article_count + change).where(
         Source.domain == domain).execute()
 
 
-def _insert(data: dict) -> Article:
-    ensure_source(data["source"])
+def _insert(data: dict, columns: dict | None = None) -> Article:
+    columns = columns or _columns(data)
+    ensure_source(columns["source"])
     _raise_if_taken(data, None)
     now = utc_now()
-    columns = _columns(data) | {"id": str(uuid6.uuid7()), "version": 1,
-                                "created_at": now, "updated_at": now}
+    columns = columns | {"id": str(uuid6.uuid7()), "version": 1,
+                         "created_at": now, "updated_at": now}
     Article.insert(columns).execute()
     _index_entities(columns["id"], data)
-    _count(data["source"], +1)
-    return Article(**columns)
+    _index_minhash(columns["id"], columns["body"])
+    _relink_duplicates(columns["content_hash"])
+    _count(columns["source"], +1)
+    return Article.get_by_id(columns["id"])
 
 
-def _update(article: Article, data: dict) -> Article:
-    ensure_source(data["source"])
+def _update(article: Article, data: dict, columns: dict | None = None) -> Article:
+    columns = columns or _columns(data)
+    ensure_source(columns["source"])
     _raise_if_taken(data, article.id)
-    columns = _columns(data) | {"version": article.version + 1, "updated_at": utc_now()}
+    columns = columns | {"version": article.version + 1, "updated_at": utc_now()}
     changed = Article.update(columns).where(
         (Article.id == article.id) & (Article.version == article.version)).execute()
     if changed != 1:
         raise Problem(412, "The article changed while this request was being handled; "
                            "fetch it again and retry.", kind="edit-conflict")
     _index_entities(article.id, data)
-    if article.source_id != data["source"]:
+    if columns["body"] != article.body:
+        _index_minhash(article.id, columns["body"])
+    if columns["content_hash"] != article.content_hash:
+        _relink_duplicates(article.content_hash)
+        _relink_duplicates(columns["content_hash"])
+    if article.source_id != columns["source"]:
         _count(article.source_id, -1)
-        _count(data["source"], +1)
-    return Article(id=article.id, created_at=article.created_at, **columns)
+        _count(columns["source"], +1)
+    return Article.get_by_id(article.id)
+
+
+def upsert(data: dict) -> tuple[str, Article]:
+    """Create, replace or leave alone the article keyed by (source, external_id), else url.
+
+    Returns 'created', 'updated' or 'unchanged' with the stored article.
+    """
+    existing = None
+    if data.get("external_id") is not None:
+        existing = find_by_key(data["source"], data["external_id"])
+    elif data.get("url") is not None:
+        existing = locked(Article.select().where(Article.url == data["url"])).first()
+    columns = _columns(data)
+    if existing is None:
+        return "created", _insert(data, columns)
+    if _unchanged(existing, columns):
+        return "unchanged", existing
+    return "updated", _update(existing, data, columns)
 
 
 def _naming_conflicts(write, data: dict, own_id: str | None):
@@ -198,4 +258,5 @@ def delete_article(article_id: str, check: Check) -> None:
         article = locked(Article.select().where(Article.id == article_id)).get()
         check(article)
         Article.delete().where(Article.id == article.id).execute()
+        _relink_duplicates(article.content_hash)
         _count(article.source_id, -1)

@@ -18,9 +18,10 @@ from .fields import (
 MAX_BODY_CHARS = 2_000_000
 MAX_PAGE_SIZE = 100
 
-READ_ONLY_FIELDS = frozenset(
-    {"id", "word_count", "content_hash", "version", "created_at", "updated_at"}
-)
+READ_ONLY_FIELDS = frozenset({
+    "id", "published_at_basis", "word_count", "content_hash", "duplicate_of", "version",
+    "created_at", "updated_at",
+})
 
 EXAMPLE = {
     "source": "kayhan.ir",
@@ -44,8 +45,10 @@ EXAMPLE = {
 STORED_EXAMPLE = {
     **EXAMPLE,
     "id": "0190b1a4-6f2e-7c3a-9d0e-5b8f1c2d3e4f",
+    "published_at_basis": "stated",
     "word_count": 12,
     "content_hash": "5d1c0e5e1bd1f0b8d6d4c1f0d0a3c0f9f5e0f8a1c2b3d4e5f60718293a4b5c6d",
+    "duplicate_of": None,
     "version": 1,
     "created_at": "2026-11-23T10:00:00.000000Z",
     "updated_at": "2026-11-23T10:00:00.000000Z",
@@ -122,15 +125,29 @@ class ArticleSchema(ArticleFieldsSchema):
     published_at = OffsetDateTime(attribute="published_stamp", required=True)
     modified_at = OffsetDateTime(attribute="modified_stamp", allow_none=True)
     dateline = fields.Nested(DatelineSchema, attribute="dateline_parts", allow_none=True)
+    published_at_basis = fields.String(dump_only=True, metadata={
+        "enum": ["stated", "source_zone", "default_zone"],
+        "description": "How published_at's offset was found: given with the time (stated), "
+                       "from the source's time_zone, or from DATELINE_DEFAULT_TIME_ZONE."})
     word_count = fields.Integer(dump_only=True)
     content_hash = fields.String(
         dump_only=True, allow_none=True,
         metadata={"description": "sha256 of the body after NFKC, case folding and "
                                  "whitespace folding; null without a body."})
+    duplicate_of = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "The first stored article with the same content_hash; null for it "
+                       "and for articles with a unique body."})
     version = fields.Integer(dump_only=True,
                              metadata={"description": "Starts at 1; +1 on every change."})
     created_at = OffsetDateTime(dump_only=True)
     updated_at = OffsetDateTime(dump_only=True)
+
+
+class ExtractedArticleSchema(ArticleFieldsSchema):
+    """What extraction found in a raw item, as it would be stored."""
+
+    published_at_basis = fields.String(required=True, metadata={
+        "enum": ["stated", "source_zone", "default_zone"]})
 
 
 class ArticlePageSchema(Schema):
@@ -152,9 +169,30 @@ class ArticleQuerySchema(Schema):
     tag = CommaList(Text(max_length=200), validate=validate.Length(max=50),
                     metadata={"description": "Tags, matched case-insensitively."})
     language = CommaList(LanguageTag(), validate=validate.Length(max=20))
+    duplicates = fields.String(
+        load_default="include", validate=validate.OneOf(["include", "exclude", "only"]),
+        metadata={"description": "Articles whose body repeats an earlier one's: include "
+                                 "them, exclude them, or list only them."})
     published_after = OffsetDateTime(metadata={"description": "Inclusive lower bound."})
     published_before = OffsetDateTime(metadata={"description": "Exclusive upper bound."})
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
                            metadata={"description": f"Page size, 1 to {MAX_PAGE_SIZE}."})
     cursor = Text(max_length=500, metadata={
         "description": "Opaque position from a previous page's `next` link."})
+
+
+class SimilarArticleSchema(Schema):
+    id = fields.String(required=True)
+    score = fields.Float(required=True, metadata={
+        "description": "Estimated Jaccard similarity of the two bodies' 5-word shingles."})
+
+
+class SimilarListSchema(Schema):
+    items = fields.List(fields.Nested(SimilarArticleSchema), required=True)
+
+
+class SimilarQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))

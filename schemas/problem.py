@@ -23,4 +23,8 @@ class ProblemSchema(Schema):
     existing = fields.String(metadata={"description": "On a conflict, the URL of the "
                                                       "resource already holding the key."})
     existing_id = fields.String(metadata={"description": "On a duplicate article, its id."})
+    missing = fields.List(fields.String(), metadata={
+        "description": "For text that is not a news item, the fields that could not be found."})
+    available = fields.List(fields.String(), metadata={
+        "description": "On 406, the media types this resource is available as."})
     current_version = fields.Integer(metadata={"description": "On 412, the stored version."})

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-READ_ONLY = {"id", "word_count", "content_hash", "version", "created_at", "updated_at"}
+from schemas.article import READ_ONLY_FIELDS as READ_ONLY
 
 
 def _written(article: dict) -> dict:

@@ -1,0 +1,138 @@
+"""POST /articles/batch: many articles in one request, each judged on its own."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from flask import request
+from flask.views import MethodView
+from marshmallow import Schema, ValidationError, fields
+from peewee import IntegrityError
+
+from schemas.article import EXAMPLE, ArticleInputSchema
+from schemas.problem import FieldErrorSchema
+
+from . import idempotency, store
+from .db import database
+from .errors import Problem, field_errors
+from .http import JSON, NDJSON, Blueprint, consumes, parse_json, request_json
+
+blp = Blueprint("batch", __name__, description="Writing many articles in one request.")
+
+MAX_ITEMS = 1000
+STATUSES = ("created", "updated", "unchanged", "rejected")
+
+
+class BatchResultSchema(Schema):
+    index = fields.Integer(required=True, metadata={"description": "Position in the request."})
+    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+    id = fields.String(required=True, allow_none=True)
+    errors = fields.List(fields.Nested(FieldErrorSchema), required=True)
+
+
+class BatchCountsSchema(Schema):
+    created = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+
+
+class BatchResponseSchema(Schema):
+    results = fields.List(fields.Nested(BatchResultSchema), required=True)
+    counts = fields.Nested(BatchCountsSchema, required=True)
+
+
+def read_items() -> list:
+    """The request's items: parsed values, or the Problem that makes one unreadable."""
+    if request.mimetype == NDJSON:
+        try:
+            lines = request.get_data(cache=True).decode("utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise Problem(400, "The NDJSON body is not UTF-8.", kind="malformed-json") from None
+        items = []
+        for line in (line for line in lines if line.strip()):
+            try:
+                items.append(parse_json(line.encode("utf-8")))
+            except Problem as problem:
+                items.append(problem)
+    else:
+        items = request_json()
+        if not isinstance(items, list):
+            raise Problem(422, "A batch is a JSON array of articles (or NDJSON).",
+                          kind="validation-error")
+    if len(items) > MAX_ITEMS:
+        raise Problem(422, f"A batch holds at most {MAX_ITEMS} articles; this one has "
+                           f"{len(items)}.", kind="batch-too-large")
+    return items
+
+
+def _rejected(index: int, errors: list[dict]) -> dict:
+    return {"index": index, "status": "rejected", "id": None, "errors": errors}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An item already validated (e.g. extracted from raw text)."""
+
+    data: dict
+
+
+def write_batch(items: list) -> dict:
+    """Validate and upsert each item in its own savepoint, all in one transaction.
+
+    An item is a raw JSON value, a Prepared one, or the Problem that made it unreadable.
+    """
+    schema = ArticleInputSchema()
+    results = []
+    with database.atomic():
+        for index, item in enumerate(items):
+            if isinstance(item, Problem):
+                results.append(_rejected(index, [{"pointer": "/", "detail": item.detail}]))
+                continue
+            try:
+                data = item.data if isinstance(item, Prepared) else schema.load(item)
+                with database.atomic():
+                    status, article = store.upsert(data)
+                results.append({"index": index, "status": status, "id": article.id,
+                                "errors": []})
+            except ValidationError as error:
+                results.append(_rejected(index, field_errors(error.messages)))
+            except Problem as problem:
+                errors = problem.extra.get("errors") or [{"pointer": "/",
+                                                          "detail": problem.detail}]
+                results.append(_rejected(index, errors))
+            except IntegrityError:
+                results.append(_rejected(index, [{
+                    "pointer": "/", "detail": "Conflicts with an article stored meanwhile."}]))
+    counts = Counter(result["status"] for result in results)
+    return {"results": results, "counts": {status: counts[status] for status in STATUSES}}
+
+
+_BODY = {
+    "required": True,
+    "description": f"Up to {MAX_ITEMS} articles, as a JSON array or as NDJSON (one article "
+                   "per line; a malformed line rejects that item only). Each is keyed on "
+                   "(source, external_id), else url: created if new, updated if different, "
+                   "unchanged if identical.",
+    "content": {
+        # Items are judged one by one (an invalid one is rejected in the results, not
+        # the request), so the request schema accepts any item.
+        JSON: {"schema": {"type": "array", "maxItems": MAX_ITEMS, "items": {
+                   "description": "An article as in ArticleInput."}},
+               "example": [EXAMPLE]},
+        NDJSON: {"schema": {"type": "string"}},
+    },
+}
+
+
+@blp.route("/articles/batch")
+class ArticleBatch(MethodView):
+    @consumes(JSON, NDJSON)
+    @idempotency.idempotent
+    @blp.doc(requestBody=_BODY, parameters=[idempotency.PARAMETER])
+    @blp.response(200, BatchResponseSchema)
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self):
+        """Create, update or keep up to 1000 articles, each on its own"""
+        return write_batch(read_items())

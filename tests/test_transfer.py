@@ -1,0 +1,77 @@
+"""`dateline import` and `dateline export`: files in, NDJSON out, safe to re-run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+RAW = """\
+dawn.com
+
+News ID: 1650012
+Published: July 14, 2021 21:46
+
+Traders Count Losses as Border Stays Shut
+
+CHAMAN (Staff Report) - Fruit traders waited for a third day beside lorries that could not cross.
+"""
+
+
+def _dateline(args, database_url, **extra):
+    env = {**os.environ, "DATELINE_DATABASE_URL": database_url, **extra}
+    return subprocess.run([sys.executable, "-c", "from api.cli import main; main()", *args],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_import_reads_every_format_and_is_safe_to_rerun(tmp_path, sample, database_url):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "item.txt").write_text(RAW, encoding="utf-8")
+    (folder / "one.json").write_text(json.dumps(sample), encoding="utf-8")
+    (folder / "many.ndjson").write_text(
+        json.dumps({**sample, "external_id": "2", "url": None}) + "\n{broken\n",
+        encoding="utf-8")
+    with (folder / "rows.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source", "external_id", "headline", "published_at", "tags",
+                         "dateline_place"])
+        writer.writerow(["tehrantimes.com", "77", "Rain returns to the capital",
+                         "2021-07-15T08:00:00+04:30", "weather;Tehran", "Tehran"])
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+
+    first = _dateline(["import", str(folder)], database_url)
+    again = _dateline(["import", str(folder)], database_url)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[0] == "4 created, 0 updated, 0 unchanged, 2 rejected"
+    assert "many.ndjson:2" in first.stdout
+    assert "empty.txt" in first.stdout
+    assert again.stdout.splitlines()[0] == "0 created, 0 updated, 4 unchanged, 2 rejected"
+
+    exported = _dateline(["export"], database_url)
+    articles = {line["external_id"]: line for line in map(json.loads, exported.stdout.splitlines())}
+    assert set(articles) == {"1650012", "92427", "2", "77"}
+    assert articles["1650012"]["dateline"]["place"] == "Chaman"
+    assert articles["77"]["tags"] == ["weather", "Tehran"]
+
+
+def test_export_to_a_file_round_trips_through_import(tmp_path, create, database_url, make_app):
+    create()
+    create(external_id="2", url=None)
+    target = tmp_path / "all.ndjson"
+
+    assert _dateline(["export", "-o", str(target)], database_url).returncode == 0
+    lines = target.read_text(encoding="utf-8").splitlines()
+    fresh = f"sqlite:///{tmp_path / 'copy.db'}"
+    result = _dateline(["import", str(target)], fresh)
+
+    copied = _dateline(["export"], fresh).stdout.splitlines()
+    assert len(lines) == 2
+    assert result.stdout.splitlines()[0] == "2 created, 0 updated, 0 unchanged, 0 rejected"
+    server_set = {"id", "duplicate_of", "created_at", "updated_at"}
+    assert [{k: v for k, v in json.loads(line).items() if k not in server_set}
+            for line in copied] == [{k: v for k, v in json.loads(line).items()
+                                     if k not in server_set} for line in lines]
