@@ -14,6 +14,7 @@ from schemas.article import EXAMPLE, ArticleInputSchema
 from schemas.problem import FieldErrorSchema
 
 from . import idempotency, store
+from .bulk import upsert_many
 from .db import database
 from .errors import Problem, field_errors
 from .http import JSON, NDJSON, Blueprint, consumes, parse_json, request_json
@@ -78,33 +79,52 @@ class Prepared:
     data: dict
 
 
+def _upsert_each(datas: list[dict]) -> list:
+    """The one-by-one path, each item in its own savepoint."""
+    outcomes = []
+    for data in datas:
+        try:
+            with database.atomic():
+                status, article = store.upsert(data)
+            outcomes.append((status, article.id))
+        except Problem as problem:
+            outcomes.append(problem)
+        except IntegrityError:
+            outcomes.append(Problem(409, "Conflicts with an article stored meanwhile."))
+    return outcomes
+
+
 def write_batch(items: list) -> dict:
-    """Validate and upsert each item in its own savepoint, all in one transaction.
+    """Validate every item, then upsert the valid ones in one transaction.
 
     An item is a raw JSON value, a Prepared one, or the Problem that made it unreadable.
     """
     schema = ArticleInputSchema()
-    results = []
+    results: list[dict | None] = [None] * len(items)
+    valid: list[tuple[int, dict]] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Problem):
+            results[index] = _rejected(index, [{"pointer": "/", "detail": item.detail}])
+            continue
+        try:
+            valid.append((index, item.data if isinstance(item, Prepared) else schema.load(item)))
+        except ValidationError as error:
+            results[index] = _rejected(index, field_errors(error.messages))
+    datas = [data for _, data in valid]
     with database.atomic():
-        for index, item in enumerate(items):
-            if isinstance(item, Problem):
-                results.append(_rejected(index, [{"pointer": "/", "detail": item.detail}]))
-                continue
-            try:
-                data = item.data if isinstance(item, Prepared) else schema.load(item)
-                with database.atomic():
-                    status, article = store.upsert(data)
-                results.append({"index": index, "status": status, "id": article.id,
-                                "errors": []})
-            except ValidationError as error:
-                results.append(_rejected(index, field_errors(error.messages)))
-            except Problem as problem:
-                errors = problem.extra.get("errors") or [{"pointer": "/",
-                                                          "detail": problem.detail}]
-                results.append(_rejected(index, errors))
-            except IntegrityError:
-                results.append(_rejected(index, [{
-                    "pointer": "/", "detail": "Conflicts with an article stored meanwhile."}]))
+        try:
+            with database.atomic():
+                outcomes = upsert_many(datas)
+        except IntegrityError:
+            # Another writer stored one of these keys meanwhile: judge items one by one.
+            outcomes = _upsert_each(datas)
+    for (index, _), outcome in zip(valid, outcomes, strict=True):
+        if isinstance(outcome, Problem):
+            errors = outcome.extra.get("errors") or [{"pointer": "/", "detail": outcome.detail}]
+            results[index] = _rejected(index, errors)
+        else:
+            results[index] = {"index": index, "status": outcome[0], "id": outcome[1],
+                              "errors": []}
     counts = Counter(result["status"] for result in results)
     return {"results": results, "counts": {status: counts[status] for status in STATUSES}}
 

@@ -85,7 +85,7 @@ def _raise_if_taken(data: dict, own_id: str | None) -> None:
                           existing_id=other.id)
 
 
-def _columns(data: dict) -> dict:
+def columns_for(data: dict) -> dict:
     dateline = data.get("dateline") or {}
     published, modified = data["published_at"], data.get("modified_at")
     body = data.get("body")
@@ -111,37 +111,47 @@ def _columns(data: dict) -> dict:
     }
 
 
-def _unchanged(article: Article, columns: dict) -> bool:
+def unchanged(article: Article, columns: dict) -> bool:
     """Whether writing columns would leave the stored article as it is."""
     return all(getattr(article, "source_id" if name == "source" else name) == value
                for name, value in columns.items())
 
 
-def _index_entities(article_id: str, data: dict) -> None:
-    ArticleEntity.delete().where(ArticleEntity.article == article_id).execute()
-    rows = [
+def entity_rows(article_id: str, data: dict) -> list[dict]:
+    return [
         {"article": article_id, "kind": kind, "value": value,
          "published_at": data["published_at"].utc}
         for field, kind in ENTITY_KINDS.items()
         for value in sorted({fold_name(name) for name in data.get(field) or []} - {""})
     ]
-    if rows:
+
+
+def minhash_rows(article_id: str, body: str | None) -> tuple[list[dict], list[dict]]:
+    """The signature row and the band rows that index an article's body."""
+    values = similarity.signature(body)
+    if values is None:
+        return [], []
+    return ([{"article": article_id, "signature": similarity.encode(values)}],
+            [{"band": band, "bucket": bucket, "article": article_id}
+             for band, bucket in similarity.buckets(values)])
+
+
+def _index_entities(article_id: str, data: dict) -> None:
+    ArticleEntity.delete().where(ArticleEntity.article == article_id).execute()
+    if rows := entity_rows(article_id, data):
         ArticleEntity.insert_many(rows).execute()
 
 
 def _index_minhash(article_id: str, body: str | None) -> None:
     ArticleMinHash.delete().where(ArticleMinHash.article == article_id).execute()
     ArticleBand.delete().where(ArticleBand.article == article_id).execute()
-    values = similarity.signature(body)
-    if values is None:
-        return
-    ArticleMinHash.insert(article=article_id, signature=similarity.encode(values)).execute()
-    ArticleBand.insert_many(
-        [{"band": band, "bucket": bucket, "article": article_id}
-         for band, bucket in similarity.buckets(values)]).execute()
+    signature_rows, band_rows = minhash_rows(article_id, body)
+    if signature_rows:
+        ArticleMinHash.insert_many(signature_rows).execute()
+        ArticleBand.insert_many(band_rows).execute()
 
 
-def _relink_duplicates(digest: str | None) -> None:
+def relink_duplicates(digest: str | None) -> None:
     """Point every article with this content hash at the first one stored (lowest id)."""
     if digest is None:
         return
@@ -158,7 +168,7 @@ def _count(domain: str, change: int) -> None:
 
 
 def _insert(data: dict, columns: dict | None = None) -> Article:
-    columns = columns or _columns(data)
+    columns = columns or columns_for(data)
     ensure_source(columns["source"])
     _raise_if_taken(data, None)
     now = utc_now()
@@ -167,13 +177,13 @@ def _insert(data: dict, columns: dict | None = None) -> Article:
     Article.insert(columns).execute()
     _index_entities(columns["id"], data)
     _index_minhash(columns["id"], columns["body"])
-    _relink_duplicates(columns["content_hash"])
+    relink_duplicates(columns["content_hash"])
     _count(columns["source"], +1)
     return Article.get_by_id(columns["id"])
 
 
 def _update(article: Article, data: dict, columns: dict | None = None) -> Article:
-    columns = columns or _columns(data)
+    columns = columns or columns_for(data)
     ensure_source(columns["source"])
     _raise_if_taken(data, article.id)
     columns = columns | {"version": article.version + 1, "updated_at": utc_now()}
@@ -186,8 +196,8 @@ def _update(article: Article, data: dict, columns: dict | None = None) -> Articl
     if columns["body"] != article.body:
         _index_minhash(article.id, columns["body"])
     if columns["content_hash"] != article.content_hash:
-        _relink_duplicates(article.content_hash)
-        _relink_duplicates(columns["content_hash"])
+        relink_duplicates(article.content_hash)
+        relink_duplicates(columns["content_hash"])
     if article.source_id != columns["source"]:
         _count(article.source_id, -1)
         _count(columns["source"], +1)
@@ -204,10 +214,10 @@ def upsert(data: dict) -> tuple[str, Article]:
         existing = find_by_key(data["source"], data["external_id"])
     elif data.get("url") is not None:
         existing = locked(Article.select().where(Article.url == data["url"])).first()
-    columns = _columns(data)
+    columns = columns_for(data)
     if existing is None:
         return "created", _insert(data, columns)
-    if _unchanged(existing, columns):
+    if unchanged(existing, columns):
         return "unchanged", existing
     return "updated", _update(existing, data, columns)
 
@@ -258,5 +268,5 @@ def delete_article(article_id: str, check: Check) -> None:
         article = locked(Article.select().where(Article.id == article_id)).get()
         check(article)
         Article.delete().where(Article.id == article.id).execute()
-        _relink_duplicates(article.content_hash)
+        relink_duplicates(article.content_hash)
         _count(article.source_id, -1)

@@ -1,0 +1,138 @@
+"""The bulk write path behind POST /articles/batch and `dateline import`.
+
+New articles are written with one multi-row statement per table per chunk, so a
+batch costs a few statements rather than a dozen per article. Items that need
+more care (updates, a key repeated within the chunk) take the one-by-one path.
+The caller holds the transaction; outcomes are the same as store.upsert's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import uuid6
+from peewee import Model, fn
+
+from .db import database
+from .errors import Problem
+from .models import Article, ArticleBand, ArticleEntity, ArticleMinHash, Source
+from .store import (
+    columns_for,
+    entity_rows,
+    minhash_rows,
+    relink_duplicates,
+    unchanged,
+    upsert,
+    utc_now,
+)
+
+_LOOKUP_CHUNK = 500
+
+
+def _insert_rows(model: type[Model], rows: list[dict]) -> None:
+    """executemany with the model's own column conversions, skipping peewee's per-row SQL."""
+    if not rows:
+        return
+    names = list(rows[0])
+    fields = [model._meta.fields[name] for name in names]
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    marks = ", ".join([database.param] * len(fields))
+    # Names come from the model's metadata, values are bound: nothing from a request.
+    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608
+    cursor = database.cursor()
+    cursor.executemany(sql, [tuple(field.db_value(row[name]) for name, field
+                                   in zip(names, fields, strict=True)) for row in rows])
+
+
+def _chunks(values: list, size: int = _LOOKUP_CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _existing(datas: list[dict]) -> tuple[dict, dict]:
+    """Stored articles by (source, external_id) and by url, for these items."""
+    external_ids = sorted({d["external_id"] for d in datas if d.get("external_id") is not None})
+    urls = sorted({d["url"] for d in datas if d.get("url") is not None})
+    by_key, by_url = {}, {}
+    for chunk in _chunks(external_ids):
+        for article in Article.select().where(Article.external_id.in_(chunk)):
+            by_key[(article.source_id, article.external_id)] = article
+    for chunk in _chunks(urls):
+        for article in Article.select().where(Article.url.in_(chunk)):
+            by_url[article.url] = article
+    return by_key, by_url
+
+
+def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
+    """Upsert validated articles; each outcome is (status, id) or the Problem refusing it."""
+    by_key, by_url = _existing(datas)
+    outcomes: list[tuple[str, str] | Problem | None] = [None] * len(datas)
+    one_by_one, fresh, claimed_keys, claimed_urls = [], [], set(), set()
+    for index, data in enumerate(datas):
+        key = (data["source"], data.get("external_id"))
+        url = data.get("url")
+        target = by_key.get(key) if key[1] is not None else by_url.get(url)
+        holder = by_url.get(url) if url else None
+        if (key[1] is not None and key in claimed_keys) or (url and url in claimed_urls):
+            one_by_one.append(index)
+            continue
+        claimed_keys.add(key)
+        if url:
+            claimed_urls.add(url)
+        if holder is not None and (target is None or holder.id != target.id):
+            outcomes[index] = Problem(409, "Another article already has this url.",
+                                      existing=f"/articles/{holder.id}")
+        elif target is None:
+            fresh.append((index, data, columns_for(data)))
+        elif unchanged(target, columns_for(data)):
+            outcomes[index] = ("unchanged", target.id)
+        else:
+            one_by_one.append(index)
+    for index, article_id in _insert_fresh(fresh):
+        outcomes[index] = ("created", article_id)
+    for index in one_by_one:
+        try:
+            with database.atomic():
+                status, article = upsert(datas[index])
+            outcomes[index] = (status, article.id)
+        except Problem as problem:
+            outcomes[index] = problem
+    return outcomes
+
+
+def _insert_fresh(fresh: list[tuple[int, dict, dict]]) -> list[tuple[int, str]]:
+    if not fresh:
+        return []
+    now = utc_now()
+    articles, entities, signatures, bands, created = [], [], [], [], []
+    for index, data, columns in fresh:
+        article_id = str(uuid6.uuid7())
+        articles.append(columns | {"id": article_id, "version": 1, "duplicate_of": None,
+                                   "created_at": now, "updated_at": now})
+        entities += entity_rows(article_id, data)
+        signature_rows, band_rows = minhash_rows(article_id, columns["body"])
+        signatures += signature_rows
+        bands += band_rows
+        created.append((index, article_id))
+    per_source = Counter(row["source"] for row in articles)
+    Source.insert_many([{"domain": domain, "created_at": now, "updated_at": now}
+                        for domain in sorted(per_source)]).on_conflict_ignore().execute()
+    _insert_rows(Article, articles)
+    _insert_rows(ArticleEntity, entities)
+    _insert_rows(ArticleMinHash, signatures)
+    _insert_rows(ArticleBand, bands)
+    for domain, count in per_source.items():
+        Source.update(article_count=Source.article_count + count).where(
+            Source.domain == domain).execute()
+    _relink_shared_hashes([row["content_hash"] for row in articles if row["content_hash"]])
+    return created
+
+
+def _relink_shared_hashes(digests: list[str]) -> None:
+    """Set duplicate_of for the bodies now stored more than once."""
+    for chunk in _chunks(sorted(set(digests))):
+        shared = (Article.select(Article.content_hash).where(Article.content_hash.in_(chunk))
+                  .group_by(Article.content_hash).having(fn.COUNT(Article.id) > 1))
+        for row in shared:
+            relink_duplicates(row.content_hash)
