@@ -1,0 +1,102 @@
+"""Ingest throughput: `dateline import` of NDJSON, and POST /articles/batch over HTTP.
+
+    python -m bench.ingest [--articles 20000] [--database-url URL]
+
+Writes bench/results/ingest.json. Articles come from bench.synthetic (fixed seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bench.synthetic import articles, write_ndjson
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DATELINE = [sys.executable, "-c", "from api.cli import main; main()"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def measure_import(count: int, database_url: str, folder: Path) -> dict:
+    source = folder / "articles.ndjson"
+    write_ndjson(str(source), count)
+    env = {**os.environ, "DATELINE_DATABASE_URL": database_url}
+    started = time.perf_counter()
+    result = subprocess.run([*DATELINE, "import", str(source)], env=env, capture_output=True,
+                            text=True, check=True)
+    seconds = time.perf_counter() - started
+    return {"articles": count, "seconds": round(seconds, 2),
+            "articles_per_second": round(count / seconds), "summary": result.stdout.split("\n")[0]}
+
+
+def measure_batch(count: int, database_url: str, clients: int = 2, size: int = 1000) -> dict:
+    port = _free_port()
+    env = {**os.environ, "DATELINE_DATABASE_URL": database_url}
+    server = subprocess.Popen([*DATELINE, "serve", "--port", str(port), "--workers", "2"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        items = list(articles(count, seed=11))
+        bodies = [json.dumps(items[start:start + size]).encode()
+                  for start in range(0, count, size)]
+
+        def post(body: bytes) -> int:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/articles/batch", data=body, method="POST",
+                headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=300) as response:
+                return json.load(response)["counts"]["created"]
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            created = sum(pool.map(post, bodies))
+        seconds = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"articles": count, "created": created, "clients": clients, "batch_size": size,
+            "seconds": round(seconds, 2), "articles_per_second": round(count / seconds)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--articles", type=int, default=20000)
+    parser.add_argument("--database-url", help="PostgreSQL URL of an empty database; "
+                                               "default: fresh SQLite files")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        report = {
+            "import": measure_import(args.articles,
+                                     args.database_url or f"sqlite:///{folder / 'import.db'}",
+                                     folder),
+        }
+        if args.database_url is None:
+            report["batch_http"] = measure_batch(args.articles,
+                                                 f"sqlite:///{folder / 'batch.db'}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "ingest.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
