@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +12,8 @@ from .config import load_settings
 from .db import database, open_database
 from .errors import register_error_handlers
 from .http import install_http_hooks
+from .logs import configure_logging
+from .observability import install_observability
 from .spec import API_DESCRIPTION, API_TITLE, API_VERSION, OPENAPI_VERSION, Api
 
 
@@ -31,12 +32,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                                    "license": {"name": "MIT", "identifier": "MIT"}}},
     )
     app.json.sort_keys = False
-    logging.getLogger("dateline").setLevel(app.config["LOG_LEVEL"])
+    configure_logging(app.config["LOG_LEVEL"])
 
     database.initialize(open_database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"]))
     app.before_request(_open_connection)
     app.teardown_request(_close_connection)
 
+    install_observability(app)
     install_http_hooks(app)
     register_error_handlers(app)
     api = Api(app)

@@ -77,6 +77,8 @@ SETTINGS = (
     Setting("DEFAULT_TIME_ZONE", "UTC", _time_zone,
             "Zone for local times in raw text from a source without a time_zone."),
     Setting("LOG_LEVEL", "INFO", _log_level, "Least severe log level written."),
+    Setting("METRICS_TOKEN", "", str,
+            "Bearer token /metrics requires; empty: /metrics is open."),
     Setting("HOST", "127.0.0.1", str, "Address `dateline serve` listens on."),
     Setting("PORT", 8000, _positive_int, "Port `dateline serve` listens on."),
     Setting("WORKERS", 2, _positive_int, "Worker processes `dateline serve` starts."),

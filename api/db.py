@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from flask import g, has_request_context
 from peewee import Database, DatabaseProxy, SqliteDatabase
 from playhouse.pool import PooledPostgresqlDatabase
 
@@ -20,6 +22,27 @@ SQLITE_PRAGMAS = {
 }
 
 
+class _TimedQueries:
+    """Adds each statement's time to g.db_seconds, for the Server-Timing header."""
+
+    def execute_sql(self, sql, params=None, *args, **kwargs):
+        if not has_request_context():
+            return super().execute_sql(sql, params, *args, **kwargs)
+        started = time.perf_counter()
+        try:
+            return super().execute_sql(sql, params, *args, **kwargs)
+        finally:
+            g.db_seconds = g.get("db_seconds", 0.0) + time.perf_counter() - started
+
+
+class TimedSqliteDatabase(_TimedQueries, SqliteDatabase):
+    pass
+
+
+class TimedPostgresqlDatabase(_TimedQueries, PooledPostgresqlDatabase):
+    pass
+
+
 def open_database(url: str, pool_size: int = 8) -> Database:
     """Build (without connecting) the peewee database for a sqlite:/// or postgresql:// URL."""
     if url.startswith("sqlite:///"):
@@ -28,7 +51,8 @@ def open_database(url: str, pool_size: int = 8) -> Database:
             raise ValueError("sqlite URL needs a file path, e.g. sqlite:///dateline.db")
         # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on
         # busy_timeout instead of failing when a read transaction upgrades.
-        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", timeout=15)
+        return TimedSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+                                   timeout=15)
     parts = urlsplit(url)
     params = dict(parse_qsl(parts.query))
     if parts.hostname:
@@ -39,7 +63,7 @@ def open_database(url: str, pool_size: int = 8) -> Database:
         params["user"] = unquote(parts.username)
     if parts.password:
         params["password"] = unquote(parts.password)
-    return PooledPostgresqlDatabase(
+    return TimedPostgresqlDatabase(
         unquote(parts.path.lstrip("/")),
         max_connections=pool_size,
         stale_timeout=300,

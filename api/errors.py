@@ -120,7 +120,8 @@ def _from_integrity(error: IntegrityError):
 
 
 def _from_unexpected(error: Exception):
-    log.error("request %s failed", g.get("request_id", "-"), exc_info=error)
+    log.error("request %s failed", g.get("request_id", "-"), exc_info=error,
+              extra={"fields": {"request_id": g.get("request_id")}})
     return problem_response(500, "The server failed to handle this request; it has been "
                                  "logged with the request id.", kind="internal-error")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from gunicorn.app.base import BaseApplication
 
 
@@ -21,7 +24,25 @@ class DatelineServer(BaseApplication):
         return create_app()
 
 
+def _forget_worker(server, worker):
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def prepare_metrics_directory() -> None:
+    """Workers share their metrics through files; start each run with an empty folder."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dateline-metrics-")
+
+
 def run(host: str, port: int, workers: int) -> None:
+    prepare_metrics_directory()
     DatelineServer({
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
@@ -29,8 +50,10 @@ def run(host: str, port: int, workers: int) -> None:
         # SIGTERM: stop accepting, let in-flight requests finish for up to this long.
         "graceful_timeout": 20,
         "timeout": 60,
-        "accesslog": "-",
+        # Requests are logged by the app as JSON lines; gunicorn logs its own events.
+        "accesslog": None,
         "errorlog": "-",
+        "child_exit": _forget_worker,
         "proc_name": "dateline",
         # The control socket is for gunicornc; Dateline is managed by signals only.
         "control_socket_disable": True,

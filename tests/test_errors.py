@@ -137,8 +137,12 @@ def test_unexpected_failure_is_500_with_request_id_logged(make_app, caplog):
     def explode():
         raise RuntimeError("boom")
 
-    with caplog.at_level(logging.ERROR, logger="dateline.errors"):
+    errors = logging.getLogger("dateline.errors")
+    errors.addHandler(caplog.handler)
+    try:
         response = app.test_client().get("/explode", headers={"X-Request-ID": "req-42"})
+    finally:
+        errors.removeHandler(caplog.handler)
 
     body = _assert_problem(response, 500)
     assert body["request_id"] == "req-42"

@@ -61,11 +61,21 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(env, sample):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/articles/{created['id']}",
                                     timeout=5) as response:
             assert json.load(response) == created
+        for _ in range(30):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).close()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "Shutting down" in output
+    # Both workers' counts, whichever worker answered the scrape.
+    assert ('dateline_http_requests_total{method="GET",route="/healthz",status="200"} 30.0'
+            in metrics)
+    request_lines = [json.loads(line) for line in output.splitlines()
+                     if line.startswith("{") and '"logger": "dateline.access"' in line]
+    assert {line["route"] for line in request_lines} >= {"/articles", "/healthz", "/metrics"}
 
 
 def test_bad_setting_stops_the_server_with_a_clear_message(env):
