@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, request
 
 from . import articles, batch, docs, health, sources
 from .config import load_settings
-from .db import database, open_database
+from .db import database, open_database, reading_replica
 from .errors import register_error_handlers
 from .http import install_http_hooks
 from .logs import configure_logging
@@ -35,6 +35,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app.config["LOG_LEVEL"])
 
     database.initialize(open_database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"]))
+    replica_url = app.config["READ_DATABASE_URL"]
+    database.initialize_replica(
+        open_database(replica_url, app.config["DB_POOL_SIZE"]) if replica_url else None)
     app.before_request(_open_connection)
     app.teardown_request(_close_connection)
 
@@ -48,10 +51,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+_READS = frozenset({"GET", "HEAD"})
+
+
 def _open_connection():
+    # Reads may go to the replica; writes, and the checks they make, to the primary.
+    if request.method in _READS:
+        g.replica_context = reading_replica()
+        g.replica_context.__enter__()
     database.connect(reuse_if_open=True)
 
 
 def _close_connection(_error=None):
     if not database.is_closed():
         database.close()
+    if "replica_context" in g:
+        g.pop("replica_context").__exit__(None, None, None)

@@ -64,6 +64,9 @@ class Setting:
 SETTINGS = (
     Setting("DATABASE_URL", "sqlite:///dateline.db", _database_url,
             "Where articles are stored: `sqlite:///PATH` (embedded) or `postgresql://…`."),
+    Setting("READ_DATABASE_URL", "", lambda raw: _database_url(raw),
+            "PostgreSQL read replica for GET and HEAD requests; empty: the primary serves "
+            "everything. A replica lags: a client may not see its own write at once."),
     Setting("MAX_BODY_BYTES", 16 * 1024 * 1024, _positive_int,
             "Largest request body accepted; larger bodies get 413."),
     Setting("DB_POOL_SIZE", 8, _positive_int,

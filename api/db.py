@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import time
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -9,8 +11,54 @@ from flask import g, has_request_context
 from peewee import Database, DatabaseProxy, SqliteDatabase
 from playhouse.pool import PooledPostgresqlDatabase
 
-# Models bind to this placeholder; create_app points it at the configured database.
-database = DatabaseProxy()
+_reading_replica = contextvars.ContextVar("dateline_reading_replica", default=False)
+
+
+class RoutingDatabaseProxy(DatabaseProxy):
+    """The primary database, or inside reading_replica() the read replica when one is set.
+
+    The choice is a context variable, so concurrent requests in threads each get their own.
+    """
+
+    __slots__ = ("_primary", "_replica")
+
+    def __init__(self):
+        object.__setattr__(self, "_replica", None)
+        super().__init__()
+
+    def __setattr__(self, attr, value):
+        object.__setattr__(self, attr, value)
+
+    @property
+    def obj(self):
+        if self._replica is not None and _reading_replica.get():
+            return self._replica
+        return self._primary
+
+    @obj.setter
+    def obj(self, value):
+        object.__setattr__(self, "_primary", value)
+
+    def initialize_replica(self, replica: Database | None) -> None:
+        object.__setattr__(self, "_replica", replica)
+
+    @property
+    def primary(self) -> Database:
+        return self._primary
+
+
+@contextlib.contextmanager
+def reading_replica():
+    """Send this context's queries to the read replica, if one is configured."""
+    token = _reading_replica.set(True)
+    try:
+        yield
+    finally:
+        _reading_replica.reset(token)
+
+
+# Models bind to this placeholder; create_app points it at the configured database(s).
+database = RoutingDatabaseProxy()
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -74,5 +122,5 @@ def open_database(url: str, pool_size: int = 8) -> Database:
 
 
 def is_sqlite(db: Database | DatabaseProxy = database) -> bool:
-    target = db.obj if isinstance(db, DatabaseProxy) else db
+    target = db.primary if isinstance(db, RoutingDatabaseProxy) else db
     return isinstance(target, SqliteDatabase)

@@ -7,7 +7,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import secrets
 from urllib.parse import urlencode
 
 from flask import current_app, request
@@ -27,8 +26,7 @@ def _signing_key() -> bytes:
     if configured:
         key = configured.encode("utf-8")
     else:
-        Setting.insert(key=_SIGNING_KEY_SETTING, value=secrets.token_hex(32)) \
-            .on_conflict_ignore().execute()
+        # Written by migration 0003, so every instance (and a read replica) has it.
         key = bytes.fromhex(Setting.get_by_id(_SIGNING_KEY_SETTING).value)
     current_app.extensions["dateline.cursor_key"] = key
     return key

@@ -44,7 +44,8 @@ SAMPLE_ARTICLE = {
     "cited_sources": ["Al Jazeera", "Sputnik"],
 }
 
-TABLES = ("article_entity", "article", "source", "setting")
+TABLES = ("article_entity", "article_band", "article_minhash", "article", "source",
+          "idempotency_key")
 
 
 @pytest.fixture
