@@ -5,21 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
 
-DATELINE = [sys.executable, "-c", "from api.cli import main; main()"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.serving import DATELINE, free_port, wait_until_up
 
 
 def _run(args, env, **kwargs):
@@ -32,26 +23,13 @@ def env(database_url):
     return {**os.environ, "DATELINE_DATABASE_URL": database_url}
 
 
-def _wait_until_up(port: int, process) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited: {process.stdout.read()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("server did not become ready")
-
-
 def test_serve_answers_and_stops_cleanly_on_sigterm(env, sample):
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([*DATELINE, "serve", "--port", str(port), "--workers", "2"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     try:
-        _wait_until_up(port, process)
+        wait_until_up(port, process)
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/articles", data=json.dumps(sample).encode(),
             headers={"Content-Type": "application/json"}, method="POST")
@@ -89,7 +67,7 @@ def test_serve_refuses_pending_migrations_when_auto_migrate_is_off(tmp_path):
     env = {**os.environ, "DATELINE_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
            "DATELINE_AUTO_MIGRATE": "false"}
 
-    result = _run(["serve", "--port", str(_free_port())], env)
+    result = _run(["serve", "--port", str(free_port())], env)
 
     assert result.returncode != 0
     assert "dateline db upgrade" in result.stderr

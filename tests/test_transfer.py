@@ -6,7 +6,8 @@ import csv
 import json
 import os
 import subprocess
-import sys
+
+from tests.serving import DATELINE
 
 RAW = """\
 dawn.com
@@ -22,7 +23,7 @@ CHAMAN (Staff Report) - Fruit traders waited for a third day beside lorries that
 
 def _dateline(args, database_url, **extra):
     env = {**os.environ, "DATELINE_DATABASE_URL": database_url, **extra}
-    return subprocess.run([sys.executable, "-c", "from api.cli import main; main()", *args],
+    return subprocess.run([*DATELINE, *args],
                           env=env, capture_output=True, text=True, timeout=120)
 
 
