@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from flask import g, has_request_context
 from peewee import Database, DatabaseProxy, SqliteDatabase
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 _reading_replica = contextvars.ContextVar("dateline_reading_replica", default=False)
 
@@ -45,6 +45,10 @@ class RoutingDatabaseProxy(DatabaseProxy):
     @property
     def primary(self) -> Database:
         return self._primary
+
+    @property
+    def replica(self) -> Database | None:
+        return self._replica
 
 
 @contextlib.contextmanager
@@ -83,8 +87,8 @@ class _TimedQueries:
             g.db_seconds = g.get("db_seconds", 0.0) + time.perf_counter() - started
 
 
-class TimedSqliteDatabase(_TimedQueries, SqliteDatabase):
-    pass
+class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
+    """Pooled, so a request reuses an open connection instead of paying for PRAGMAs."""
 
 
 class TimedPostgresqlDatabase(_TimedQueries, PooledPostgresqlDatabase):
@@ -100,7 +104,10 @@ def open_database(url: str, pool_size: int = 8) -> Database:
         # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on
         # busy_timeout instead of failing when a read transaction upgrades.
         return TimedSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
-                                   timeout=15)
+                                   timeout=15, max_connections=pool_size, stale_timeout=300,
+                                   # The pool lends a connection to one thread at a time,
+                                   # but not always to the thread that opened it.
+                                   check_same_thread=False)
     parts = urlsplit(url)
     params = dict(parse_qsl(parts.query))
     if parts.hostname:

@@ -141,6 +141,8 @@ def _check_body():
             "MAX_CONTENT_LENGTH"]:
         raise Problem(413, f"The request body is larger than "
                            f"{current_app.config['MAX_CONTENT_LENGTH']} bytes.")
+    if request.endpoint is None:
+        return  # no such route or method: the 404 or 405 is the answer, not a 415
     allowed = getattr(_handler(), "consumes", None) or _BODY_TYPES.get(request.method)
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", "")
