@@ -11,7 +11,7 @@ from . import articles, batch, docs, health, sources
 from .config import load_settings
 from .db import database, open_database, reading_replica
 from .errors import register_error_handlers
-from .http import install_http_hooks
+from .http import assign_request_id, install_converters, install_http_hooks
 from .logs import configure_logging
 from .observability import install_observability
 from .spec import API_DESCRIPTION, API_TITLE, API_VERSION, OPENAPI_VERSION, Api
@@ -38,10 +38,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     replica_url = app.config["READ_DATABASE_URL"]
     database.initialize_replica(
         open_database(replica_url, app.config["DB_POOL_SIZE"]) if replica_url else None)
-    app.before_request(_open_connection)
-    app.teardown_request(_close_connection)
-
+    assign_request_id(app)
     install_observability(app)
+    # No connection is opened here: peewee takes one from the pool at the first query,
+    # so /healthz, /docs and the like answer even while the database is down.
+    app.before_request(_choose_database)
+    app.teardown_request(_close_connection)
+    install_converters(app)
     install_http_hooks(app)
     register_error_handlers(app)
     api = Api(app)
@@ -54,12 +57,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 _READS = frozenset({"GET", "HEAD"})
 
 
-def _open_connection():
+def _choose_database():
     # Reads may go to the replica; writes, and the checks they make, to the primary.
     if request.method in _READS:
         g.replica_context = reading_replica()
         g.replica_context.__enter__()
-    database.connect(reuse_if_open=True)
 
 
 def _close_connection(_error=None):

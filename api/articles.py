@@ -22,7 +22,7 @@ from schemas.article import (
     SimilarListSchema,
     SimilarQuerySchema,
 )
-from schemas.fields import fold_name, parse_rfc3339
+from schemas.fields import parse_rfc3339
 
 from . import idempotency, similarity, store
 from .errors import Problem
@@ -65,6 +65,15 @@ ALTERNATE_REPRESENTATIONS = {200: {"content": {
     LD_JSON: {"schema": {"type": "object", "description": "schema.org NewsArticle (JSON-LD)."}},
     NINJS: {"schema": {"type": "object", "description": "IPTC ninjs 2.2 document."}},
 }}}
+ALTERNATE_LIST_REPRESENTATIONS = {200: {"content": {
+    LD_JSON: {"schema": {"type": "object",
+                         "description": "schema.org ItemList of NewsArticles (JSON-LD)."}},
+    NINJS: {"schema": {"type": "array", "items": {"type": "object"},
+                       "description": "IPTC ninjs 2.2 documents."}},
+    NDJSON: {"schema": {"type": "string",
+                        "description": "Every matching article, one JSON document per line, "
+                                       "without pagination."}},
+}}}
 
 blp = Blueprint("articles", __name__, description="News articles and their metadata.")
 
@@ -83,7 +92,8 @@ def check_preconditions(article: Article | None) -> None:
     """Honour If-Match / If-None-Match on a write (RFC 9110 §13)."""
     if_match = request.headers.get("If-Match")
     current = article_etag(article) if article else None
-    if if_match is not None and (current is None or not etag_matches(if_match, current)):
+    if if_match is not None and (current is None
+                                 or not etag_matches(if_match, current, weak=False)):
         raise Problem(412, "If-Match does not name the article's current version.",
                       kind="precondition-failed",
                       current_version=article.version if article else None)
@@ -122,7 +132,7 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
     if query.get("tag"):
         tagged = ArticleEntity.select(ArticleEntity.article).where(
             (ArticleEntity.kind == "tag")
-            & ArticleEntity.value.in_([fold_name(tag) for tag in query["tag"]]))
+            & ArticleEntity.value.in_([store.index_key(tag) for tag in query["tag"]]))
         select = select.where(Article.id.in_(tagged))
     if query["duplicates"] == "exclude":
         select = select.where(Article.duplicate_of.is_null())
@@ -170,6 +180,7 @@ def similar_articles(article_id: str, limit: int) -> list[dict]:
 @blp.route("/articles")
 class Articles(MethodView):
     @produces(*LIST_TYPES)
+    @blp.doc(responses=ALTERNATE_LIST_REPRESENTATIONS)
     @blp.arguments(ArticleQuerySchema, location="query", error_status_code=400)
     @blp.response(200, ArticlePageSchema, headers=LINK_HEADER,
                   example={"items": [STORED_EXAMPLE], "next": None})
@@ -180,7 +191,8 @@ class Articles(MethodView):
             return stream_ndjson(lambda after: list_articles(query, after=after))
         items, next_url = list_articles(query)
         if kind == JSON:
-            return {"items": items, "next": next_url}, 200, link_header(next_url)
+            return {"items": items, "next": next_url}, 200, link_header(next_url) | {
+                "Vary": "Accept"}
         native = ArticleSchema(many=True).dump(items)
         return represent_list(native, kind, headers=link_header(next_url) | {"Vary": "Accept"})
 

@@ -47,16 +47,14 @@ class BatchResponseSchema(Schema):
 def read_items() -> list:
     """The request's items: parsed values, or the Problem that makes one unreadable."""
     if request.mimetype == NDJSON:
-        try:
-            lines = request.get_data(cache=True).decode("utf-8").splitlines()
-        except UnicodeDecodeError:
-            raise Problem(400, "The NDJSON body is not UTF-8.", kind="malformed-json") from None
+        # Split on newline bytes only: U+2028 and friends may stand inside JSON strings.
         items = []
-        for line in (line for line in lines if line.strip()):
-            try:
-                items.append(parse_json(line.encode("utf-8")))
-            except Problem as problem:
-                items.append(problem)
+        for line in request.get_data(cache=True).split(b"\n"):
+            if line.strip():
+                try:
+                    items.append(parse_json(line))
+                except Problem as problem:
+                    items.append(problem)
     else:
         items = request_json()
         if not isinstance(items, list):

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 import uuid6
-from peewee import Model, fn
+from peewee import Model, __exception_wrapper__, fn
 
 from .db import database
 from .errors import Problem
@@ -40,9 +40,10 @@ def _insert_rows(model: type[Model], rows: list[dict]) -> None:
     marks = ", ".join([database.param] * len(fields))
     # Names come from the model's metadata, values are bound: nothing from a request.
     sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608
-    cursor = database.cursor()
-    cursor.executemany(sql, [tuple(field.db_value(row[name]) for name, field
-                                   in zip(names, fields, strict=True)) for row in rows])
+    # The wrapper turns driver errors into peewee's, as peewee's own queries do.
+    with __exception_wrapper__:
+        database.cursor().executemany(sql, [tuple(field.db_value(row[name]) for name, field
+                                       in zip(names, fields, strict=True)) for row in rows])
 
 
 def _chunks(values: list, size: int = _LOOKUP_CHUNK) -> Iterable[list]:
@@ -122,7 +123,8 @@ def _insert_fresh(fresh: list[tuple[int, dict, dict]]) -> list[tuple[int, str]]:
     _insert_rows(ArticleEntity, entities)
     _insert_rows(ArticleMinHash, signatures)
     _insert_rows(ArticleBand, bands)
-    for domain, count in per_source.items():
+    # Rows are locked in domain order in every transaction, so batches cannot deadlock.
+    for domain, count in sorted(per_source.items()):
         Source.update(article_count=Source.article_count + count).where(
             Source.domain == domain).execute()
     _relink_shared_hashes([row["content_hash"] for row in articles if row["content_hash"]])

@@ -47,7 +47,8 @@ def serve(host, port, workers):
             raise click.ClickException(
                 f"{len(pending)} schema migration(s) pending and DATELINE_AUTO_MIGRATE is "
                 "false: run `dateline db upgrade` first.")
-    db.close()
+    # Close for real: a pooled connection would be inherited by every forked worker.
+    db.close_all()
     run(host or settings["HOST"], port or settings["PORT"], workers or settings["WORKERS"])
 
 

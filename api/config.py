@@ -29,9 +29,16 @@ def _positive_int(raw: str) -> int:
 
 
 def _database_url(raw: str) -> str:
-    if not raw.startswith(("sqlite:///", "postgresql://", "postgres://")):
+    if raw == "sqlite:///" or not raw.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST/DB")
     return raw
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 65535:
+        raise ValueError("expected a port number from 1 to 65535")
+    return value
 
 
 def _time_zone(raw: str) -> str:
@@ -83,7 +90,7 @@ SETTINGS = (
     Setting("METRICS_TOKEN", "", str,
             "Bearer token /metrics requires; empty: /metrics is open."),
     Setting("HOST", "127.0.0.1", str, "Address `dateline serve` listens on."),
-    Setting("PORT", 8000, _positive_int, "Port `dateline serve` listens on."),
+    Setting("PORT", 8000, _port, "Port `dateline serve` listens on."),
     Setting("WORKERS", 2, _positive_int, "Worker processes `dateline serve` starts."),
 )
 

@@ -100,12 +100,13 @@ def strong_etag(*parts) -> str:
     return '"' + "-".join(str(part) for part in parts) + '"'
 
 
-def etag_matches(header: str | None, etag: str) -> bool:
-    """Whether an If-Match / If-None-Match header names etag (or is '*')."""
+def etag_matches(header: str | None, etag: str, *, weak: bool = True) -> bool:
+    """Whether an If-None-Match (weak comparison) or If-Match (weak=False: strong
+    comparison, RFC 9110 13.1.1) header names etag, or is '*'."""
     if header is None:
         return False
     candidates = [item.strip() for item in header.split(",")]
-    return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
+    return "*" in candidates or etag in candidates or (weak and f"W/{etag}" in candidates)
 
 
 def consumes(*media_types: str):
@@ -170,10 +171,17 @@ def _stamp_response(response):
     return response
 
 
-def install_http_hooks(app: Flask) -> None:
+def install_converters(app: Flask) -> None:
     app.url_map.converters["domain"] = DomainConverter
     app.url_map.converters["external_id"] = ExternalIdConverter
+
+
+def assign_request_id(app: Flask) -> None:
+    """Runs first, so every answer, even a failure to reach the database, carries one."""
     app.before_request(_assign_request_id)
+
+
+def install_http_hooks(app: Flask) -> None:
     app.before_request(_check_accept)
     app.before_request(_check_body)
     app.after_request(_stamp_response)

@@ -73,7 +73,9 @@ def idempotent(view):
                                             if name in response.headers}),
                         body=response.get_data(as_text=True), created_at=utc_now()).execute()
                 return response
-        except IntegrityError:
+        except (IntegrityError, Problem):
+            # A retry that raced the first request loses to it (a duplicate key or a
+            # conflicting article): once the first has committed, replay its answer.
             stored = IdempotencyKey.get_or_none(IdempotencyKey.key == key)
             if stored is None:
                 raise

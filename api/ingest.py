@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from schemas.article import ArticleInputSchema
+from schemas.article import MAX_BODY_CHARS, ArticleInputSchema
 
 from .errors import Problem
 from .extract import NotAnArticle, extract, resolve_published_at
 from .http import PLAIN_TEXT, request_json
 from .models import Source
 
+# A body at its longest in 4-byte characters, plus room for the header lines.
+_MAX_RAW_BYTES = MAX_BODY_CHARS * 4 + 64 * 1024
 RAW_EXAMPLE = """\
 kayhan.ir
 
@@ -26,6 +28,9 @@ Officials in the capital said the assault had been pushed back.
 
 def article_from_text(raw: bytes) -> dict:
     """Validated article fields extracted from a raw item; 422 saying what is missing."""
+    if len(raw) > _MAX_RAW_BYTES:
+        raise Problem(422, f"A raw news item is at most {_MAX_RAW_BYTES} bytes.",
+                      kind="not-an-article")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

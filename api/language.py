@@ -7,7 +7,7 @@ from functools import lru_cache
 from langdetect import DetectorFactory, LangDetectException
 from langdetect.detector_factory import init_factory
 
-# The first few thousand characters decide; more text costs time, not accuracy.
+# The opening paragraph decides; more text costs time, hardly accuracy.
 _SAMPLE_CHARS = 600
 _MIN_PROBABILITY = 0.80
 

@@ -32,13 +32,14 @@ _PERM_B = _RANDOM.integers(0, 2**63, NUM_PERM, dtype=np.uint64)[:, None]
 _SHINGLE_MIX = (_RANDOM.integers(1, 2**63, SHINGLE_WORDS, dtype=np.uint64) * 2 + 1)
 _BYTE_BASE = np.uint64(1099511628211)
 _MAX_WORD = 64
+_CHUNK = 4096
 _POWERS = np.cumprod(np.full(_MAX_WORD, _BYTE_BASE, dtype=np.uint64), dtype=np.uint64)
 _WORD_BYTE = np.zeros(256, dtype=bool)
 for _ranges in (range(48, 58), range(65, 91), range(97, 123), range(128, 256), [95]):
     _WORD_BYTE[list(_ranges)] = True
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=2)
 def normalise(body: str) -> str:
     """NFKC and Unicode case folding: the form bodies are compared in."""
     return unicodedata.normalize("NFKC", body).casefold()
@@ -70,8 +71,13 @@ def signature(body: str | None) -> np.ndarray | None:
     shingles = np.zeros(count, dtype=np.uint64)
     for position in range(span):
         shingles += words[position:position + count] * _SHINGLE_MIX[position]
-    # Repeated shingles need no removal: they cannot change a minimum.
-    return ((_PERM_A * shingles[None, :] + _PERM_B) >> np.uint64(32)).min(axis=1)
+    # Repeated shingles need no removal: they cannot change a minimum. Chunks keep the
+    # 64-row matrix small whatever the body's length.
+    minimum = np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=np.uint64)
+    for start in range(0, count, _CHUNK):
+        part = shingles[None, start:start + _CHUNK]
+        minimum = np.minimum(minimum, ((_PERM_A * part + _PERM_B) >> np.uint64(32)).min(axis=1))
+    return minimum
 
 
 def encode(values: np.ndarray) -> str:

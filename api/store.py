@@ -57,9 +57,19 @@ def locked(query):
     return query if is_sqlite() else query.for_update()
 
 
+def _by_key(domain: str, external_id: str):
+    return Article.select().where(
+        (Article.source == domain) & (Article.external_id == external_id))
+
+
 def find_by_key(domain: str, external_id: str) -> Article | None:
-    return locked(Article.select().where(
-        (Article.source == domain) & (Article.external_id == external_id))).first()
+    """The article with this natural key, unlocked: for reads."""
+    return _by_key(domain, external_id).first()
+
+
+def lock_by_key(domain: str, external_id: str) -> Article | None:
+    """The article with this natural key, locked until commit: for writes."""
+    return locked(_by_key(domain, external_id)).first()
 
 
 def ensure_source(domain: str) -> None:
@@ -117,12 +127,18 @@ def unchanged(article: Article, columns: dict) -> bool:
                for name, value in columns.items())
 
 
+def index_key(name: str) -> str:
+    """The folded name, cut to 600 UTF-8 bytes: NFKC can lengthen a name many times over,
+    and PostgreSQL's B-tree entries stop at 2704 bytes."""
+    return fold_name(name).encode("utf-8")[:600].decode("utf-8", errors="ignore")
+
+
 def entity_rows(article_id: str, data: dict) -> list[dict]:
     return [
         {"article": article_id, "kind": kind, "value": value,
          "published_at": data["published_at"].utc}
         for field, kind in ENTITY_KINDS.items()
-        for value in sorted({fold_name(name) for name in data.get(field) or []} - {""})
+        for value in sorted({index_key(name) for name in data.get(field) or []} - {""})
     ]
 
 
@@ -184,6 +200,11 @@ def _insert(data: dict, columns: dict | None = None) -> Article:
 
 def _update(article: Article, data: dict, columns: dict | None = None) -> Article:
     columns = columns or columns_for(data)
+    if "published_at_basis" not in data and (
+            columns["published_at"], columns["published_at_offset"]) == (
+            article.published_at, article.published_at_offset):
+        # An edit that keeps the publish time keeps how that time was found.
+        columns["published_at_basis"] = article.published_at_basis
     ensure_source(columns["source"])
     _raise_if_taken(data, article.id)
     columns = columns | {"version": article.version + 1, "updated_at": utc_now()}
@@ -199,8 +220,9 @@ def _update(article: Article, data: dict, columns: dict | None = None) -> Articl
         relink_duplicates(article.content_hash)
         relink_duplicates(columns["content_hash"])
     if article.source_id != columns["source"]:
-        _count(article.source_id, -1)
-        _count(columns["source"], +1)
+        # In domain order, like every writer, so two moves cannot deadlock.
+        for domain, change in sorted([(article.source_id, -1), (columns["source"], +1)]):
+            _count(domain, change)
     return Article.get_by_id(article.id)
 
 
@@ -211,7 +233,7 @@ def upsert(data: dict) -> tuple[str, Article]:
     """
     existing = None
     if data.get("external_id") is not None:
-        existing = find_by_key(data["source"], data["external_id"])
+        existing = lock_by_key(data["source"], data["external_id"])
     elif data.get("url") is not None:
         existing = locked(Article.select().where(Article.url == data["url"])).first()
     columns = columns_for(data)
@@ -250,7 +272,7 @@ def put_by_key(domain: str, external_id: str, data: dict, check: Check) -> tuple
     """Create or replace the article with this natural key; True when created."""
     def write():
         ensure_source(domain)
-        article = find_by_key(domain, external_id)
+        article = lock_by_key(domain, external_id)
         check(article)
         if article is None:
             return _insert(data), True

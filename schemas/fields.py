@@ -22,7 +22,8 @@ NON_BLANK_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 NO_NUL_PATTERN = r"^[^\u0000]*$"
 DOMAIN_PATTERN = (r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+"
                   r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
-URL_PATTERN = r"^https?://[^\s\u0000/?#@]+\.[^\s\u0000/?#@]+([/?#][^\s\u0000]*)?$"
+# Host labels exclude the dot that separates them, so matching stays linear in length.
+URL_PATTERN = r"^https?://[^\s\u0000/?#@.]+(\.[^\s\u0000/?#@.]+)+([/?#][^\s\u0000]*)?$"
 LANGUAGE_PATTERN = (r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"
                     r"(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$")
 _LANGUAGE_TAG = re.compile(LANGUAGE_PATTERN)
@@ -44,12 +45,16 @@ class Text(fields.String):
 
     def __init__(self, *, max_length: int, allow_blank: bool = False, **kwargs):
         self.allow_blank = allow_blank
+        self.max_length = max_length
         super().__init__(validate=validate.Length(max=max_length), **kwargs)
         self.metadata.setdefault("maxLength", max_length)
         self.metadata.setdefault("pattern", NO_NUL_PATTERN if allow_blank else NON_BLANK_PATTERN)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
+        # Checked here as well as by the validator, so subclasses never parse a huge value.
+        if len(text) > self.max_length:
+            raise ValidationError(f"Longer than maximum length {self.max_length}.")
         if "\x00" in text:
             raise self.make_error("nul")
         try:
@@ -102,7 +107,8 @@ def normalise_domain(raw: str) -> str | None:
 class HttpUrl(Text):
     """An absolute http(s) URL with a dotted host, no spaces."""
 
-    default_error_messages = {"url": "Must be an absolute http:// or https:// URL."}
+    default_error_messages = {"url": "Must be an absolute http:// or https:// URL.",
+                              "bytes": "Must be at most 2048 bytes in UTF-8."}
     _valid = re.compile(URL_PATTERN)
 
     def __init__(self, **kwargs):
@@ -113,6 +119,9 @@ class HttpUrl(Text):
         url = super()._deserialize(value, attr, data, **kwargs)
         if not self._valid.match(url):
             raise self.make_error("url")
+        # The unique index on url must fit PostgreSQL's B-tree entry limit (2704 bytes).
+        if len(url.encode("utf-8")) > 2048:
+            raise self.make_error("bytes")
         return url
 
 
@@ -194,6 +203,8 @@ def parse_rfc3339(value: str) -> Stamp:
     if not match:
         raise ValueError("Must be an RFC 3339 date-time such as 2021-07-14T21:46:00+04:30.")
     year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    if sign and (int(off_h) > 23 or int(off_m) > 59):
+        raise ValueError("The UTC offset must be at most 23:59.")
     if not zulu and not sign:
         raise ValueError(
             "Date-time has no UTC offset; add one such as Z or +04:30 "

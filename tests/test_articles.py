@@ -241,3 +241,12 @@ class TestConditionalRequests:
         path = "/sources/kayhan.ir/articles/92427"
         assert client.put(path, json=sample, headers={"If-None-Match": "*"}).status_code == 201
         assert client.put(path, json=sample, headers={"If-None-Match": "*"}).status_code == 412
+
+
+def test_if_match_needs_a_strong_match(client, create):
+    created = create()
+
+    response = client.patch(f"/articles/{created['id']}", json={"headline": "Second"},
+                            headers={"If-Match": f'W/"1-{created["id"]}"'})
+
+    assert response.status_code == 412

@@ -183,3 +183,12 @@ class TestSimilar:
         response = client.get("/articles/01900000-0000-7000-8000-000000000000/similar")
 
         assert response.status_code == 404
+
+
+def test_ndjson_keeps_unicode_line_separators_inside_strings(client, sample):
+    line = json.dumps({**sample, "headline": "Two\u2028lines"}, ensure_ascii=False)
+
+    response = client.post("/articles/batch", data=(line + "\n").encode(),
+                           content_type="application/x-ndjson")
+
+    assert [item["status"] for item in response.json["results"]] == ["created"]

@@ -7,6 +7,8 @@ import logging
 
 import pytest
 
+from api import create_app
+
 PROBLEM = "application/problem+json"
 
 
@@ -157,3 +159,25 @@ def test_request_id_is_generated_when_absent_or_unsafe(client):
 
     assert len(generated) == 32
     assert unsafe != "a b<c>"
+
+
+@pytest.mark.parametrize(("change", "pointer"), [
+    ({"url": "http://" + "a." * 20000 + " x"}, "/url"),
+    ({"url": "https://kayhan.ir/" + "\u4e2d" * 1000}, "/url"),
+    ({"published_at": "2021-07-14T21:46:00+05:75"}, "/published_at"),
+])
+def test_hostile_field_values_are_refused(client, sample, change, pointer):
+    response = client.post("/articles", json={**sample, **change})
+
+    body = _assert_problem(response, 422)
+    assert pointer in {error["pointer"] for error in body["errors"]}
+
+
+def test_liveness_answers_while_the_database_is_down(tmp_path):
+    unreachable = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
+    client = create_app({"TESTING": True, "DATABASE_URL": unreachable}).test_client()
+
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/openapi.json").status_code == 200
+    ready = client.get("/readyz")
+    _assert_problem(ready, 503)

@@ -110,3 +110,14 @@ def test_not_an_article_is_422_naming_what_is_missing(client):
                          content_type="text/plain")
     assert binary.status_code == 422
     assert client.get("/articles").json["items"] == []
+
+
+def test_editing_other_fields_keeps_how_the_time_was_found(client):
+    created = client.post("/articles", data=RAW.encode(), content_type="text/plain").json
+
+    patched = client.patch(f"/articles/{created['id']}", json={"headline": "New headline"})
+    moved = client.patch(f"/articles/{created['id']}",
+                         json={"published_at": "2023-07-03T09:15:00+04:30"})
+
+    assert patched.json["published_at_basis"] == "default_zone"
+    assert moved.json["published_at_basis"] == "stated"
