@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields
-from peewee import IntegrityError
+from peewee import IntegrityError, OperationalError
 
 from schemas.article import EXAMPLE, ArticleInputSchema
 from schemas.problem import FieldErrorSchema
 
 from . import idempotency, store
-from .bulk import upsert_many
+from .bulk import upsert_many, write_order
 from .db import database
 from .errors import Problem, field_errors
 from .http import JSON, NDJSON, Blueprint, consumes, parse_json, request_json
@@ -78,17 +78,18 @@ class Prepared:
 
 
 def _upsert_each(datas: list[dict]) -> list:
-    """The one-by-one path, each item in its own savepoint."""
-    outcomes = []
-    for data in datas:
+    """The one-by-one path, each item in its own savepoint, in the shared write order."""
+    outcomes: list = [None] * len(datas)
+    for index in sorted(range(len(datas)), key=lambda index: write_order(datas[index])):
         try:
             with database.atomic():
-                status, article = store.upsert(data)
-            outcomes.append((status, article.id))
+                status, article = store.upsert(datas[index])
+            outcomes[index] = (status, article.id)
         except Problem as problem:
-            outcomes.append(problem)
-        except IntegrityError:
-            outcomes.append(Problem(409, "Conflicts with an article stored meanwhile."))
+            outcomes[index] = problem
+        except (IntegrityError, OperationalError):
+            outcomes[index] = Problem(409, "Conflicts with a concurrent write of the same "
+                                           "article; send it again.")
     return outcomes
 
 
@@ -113,8 +114,9 @@ def write_batch(items: list) -> dict:
         try:
             with database.atomic():
                 outcomes = upsert_many(datas)
-        except IntegrityError:
-            # Another writer stored one of these keys meanwhile: judge items one by one.
+        except (IntegrityError, OperationalError):
+            # Another writer stored or locked one of these keys meanwhile (a unique-key
+            # clash, or PostgreSQL ending a lock wait): judge the items one by one.
             outcomes = _upsert_each(datas)
     for (index, _), outcome in zip(valid, outcomes, strict=True):
         if isinstance(outcome, Problem):

@@ -92,7 +92,7 @@ def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
             one_by_one.append(index)
     for index, article_id in _insert_fresh(fresh):
         outcomes[index] = ("created", article_id)
-    for index in one_by_one:
+    for index in sorted(one_by_one, key=lambda index: write_order(datas[index])):
         try:
             with database.atomic():
                 status, article = upsert(datas[index])
@@ -102,9 +102,16 @@ def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
     return outcomes
 
 
+def write_order(data: dict) -> tuple:
+    """The order every writer inserts keys in, so two batches never wait on each other
+    in a circle (a deadlock on PostgreSQL's unique indexes)."""
+    return (data["source"], data.get("external_id") or "", data.get("url") or "")
+
+
 def _insert_fresh(fresh: list[tuple[int, dict, dict]]) -> list[tuple[int, str]]:
     if not fresh:
         return []
+    fresh = sorted(fresh, key=lambda entry: write_order(entry[1]))
     now = utc_now()
     articles, entities, signatures, bands, created = [], [], [], [], []
     for index, data, columns in fresh:

@@ -52,3 +52,26 @@ def test_racing_patches_each_apply_once(app, create):
 
     assert statuses == [200] * 8
     assert app.test_client().get(f"/articles/{article['id']}").json["version"] == 9
+
+
+def test_racing_batches_never_fail_the_request(app, sample):
+    """Overlapping keys and sources listed in opposite orders: every item gets an
+    answer (no 5xx from unique-key races or lock-order deadlocks)."""
+    def batch(order):
+        def call():
+            client = app.test_client()
+            statuses = []
+            for round_number in range(10):
+                items = [{**sample, "source": source, "external_id": f"{round_number}",
+                          "url": None} for source in order]
+                response = client.post("/articles/batch", json=items)
+                statuses.append(response.status_code)
+            return statuses
+        return call
+
+    results = _in_parallel([batch(["a.example", "b.example"]),
+                            batch(["b.example", "a.example"])] * 2)
+
+    assert {status for statuses in results for status in statuses} == {200}
+    listed = app.test_client().get("/articles?limit=100").json["items"]
+    assert len(listed) == 20
