@@ -270,5 +270,8 @@ class CommaList(fields.List):
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(item, str) for item in items):
             raise self.make_error("invalid")
-        split = [part.strip() for item in items for part in item.split(",")]
-        return super()._deserialize(split, attr, data, **kwargs)
+        values = []
+        for item in items:
+            # Empty pieces of 'a,' are dropped; a wholly empty value stays, to be refused.
+            values += [part.strip() for part in item.split(",") if part.strip()] or [item]
+        return super()._deserialize(values, attr, data, **kwargs)
