@@ -7,7 +7,7 @@ from functools import reduce
 
 from flask import Response, request, url_for
 from flask.views import MethodView
-from peewee import Tuple
+from peewee import Tuple, fn
 
 from schemas.article import (
     EXAMPLE,
@@ -80,8 +80,11 @@ blp = Blueprint("articles", __name__, description="News articles and their metad
 _ORDER = "-published_at"
 
 
-def article_etag(article: Article) -> str:
-    return strong_etag(article.version, article.id)
+def article_etag(article: Article, *variant: str) -> str:
+    """Strong validator: the version, and duplicate_of, which changes when other articles
+    come and go without this one's version moving."""
+    marker = (f"d{article.duplicate_of[-12:]}",) if article.duplicate_of else ()
+    return strong_etag(article.version, article.id, *marker, *variant)
 
 
 def _headers(article: Article, **extra) -> dict:
@@ -107,7 +110,7 @@ def check_preconditions(article: Article | None) -> None:
 def _conditional_get(article: Article):
     """The article in the representation Accept asks for, or 304 if the client has it."""
     kind = negotiated(ITEM_TYPES)
-    etag = strong_etag(article.version, article.id, *REPRESENTATION_TAGS.get(kind, ()))
+    etag = article_etag(article, *REPRESENTATION_TAGS.get(kind, ()))
     headers = {"ETag": etag, "Vary": "Accept"}
     if etag_matches(request.headers.get("If-None-Match"), etag):
         return Response(status=304, headers=headers)
@@ -134,10 +137,12 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
             (ArticleEntity.kind == "tag")
             & ArticleEntity.value.in_([store.index_key(tag) for tag in query["tag"]]))
         select = select.where(Article.id.in_(tagged))
-    if query["duplicates"] == "exclude":
-        select = select.where(Article.duplicate_of.is_null())
-    elif query["duplicates"] == "only":
-        select = select.where(Article.duplicate_of.is_null(False))
+    if query["duplicates"] != "include":
+        earlier = Article.alias()
+        has_earlier_copy = fn.EXISTS(earlier.select(earlier.id).where(
+            (earlier.content_hash == Article.content_hash) & (earlier.id < Article.id)))
+        select = select.where(has_earlier_copy if query["duplicates"] == "only"
+                              else ~has_earlier_copy)
     if "published_after" in query:
         select = select.where(Article.published_at >= query["published_after"].utc)
     if "published_before" in query:
@@ -150,6 +155,7 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
         select = select.where(Tuple(Article.published_at, Article.id)
                               < Tuple(parse_rfc3339(published).utc, article_id))
     rows = list(select.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit + 1))
+    store.annotate_duplicates(rows[:limit])
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 import uuid6
-from peewee import Model, __exception_wrapper__, fn
+from peewee import Model, __exception_wrapper__
 
 from .db import database
 from .errors import Problem
@@ -21,7 +21,6 @@ from .store import (
     columns_for,
     entity_rows,
     minhash_rows,
-    relink_duplicates,
     unchanged,
     upsert,
     utc_now,
@@ -116,7 +115,7 @@ def _insert_fresh(fresh: list[tuple[int, dict, dict]]) -> list[tuple[int, str]]:
     articles, entities, signatures, bands, created = [], [], [], [], []
     for index, data, columns in fresh:
         article_id = str(uuid6.uuid7())
-        articles.append(columns | {"id": article_id, "version": 1, "duplicate_of": None,
+        articles.append(columns | {"id": article_id, "version": 1,
                                    "created_at": now, "updated_at": now})
         entities += entity_rows(article_id, data)
         signature_rows, band_rows = minhash_rows(article_id, columns["body"])
@@ -134,14 +133,4 @@ def _insert_fresh(fresh: list[tuple[int, dict, dict]]) -> list[tuple[int, str]]:
     for domain, count in sorted(per_source.items()):
         Source.update(article_count=Source.article_count + count).where(
             Source.domain == domain).execute()
-    _relink_shared_hashes([row["content_hash"] for row in articles if row["content_hash"]])
     return created
-
-
-def _relink_shared_hashes(digests: list[str]) -> None:
-    """Set duplicate_of for the bodies now stored more than once."""
-    for chunk in _chunks(sorted(set(digests))):
-        shared = (Article.select(Article.content_hash).where(Article.content_hash.in_(chunk))
-                  .group_by(Article.content_hash).having(fn.COUNT(Article.id) > 1))
-        for row in shared:
-            relink_duplicates(row.content_hash)

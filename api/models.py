@@ -16,6 +16,7 @@ from peewee import (
     IntegerField,
     Model,
     TextField,
+    fn,
 )
 
 from schemas.fields import Stamp
@@ -78,7 +79,6 @@ class Article(BaseModel):
     published_at_basis = CharField(max_length=16, default="stated")
     word_count = IntegerField()
     content_hash = CharField(max_length=64, null=True)
-    duplicate_of = CharField(max_length=36, null=True)
     version = IntegerField()
     created_at = DateTimeField()
     updated_at = DateTimeField()
@@ -92,6 +92,18 @@ class Article(BaseModel):
         if self.modified_at is None:
             return None
         return Stamp(self.modified_at, self.modified_at_offset)
+
+    @property
+    def duplicate_of(self) -> str | None:
+        """The first stored article with the same body (lowest id), unless it is this one.
+        Lists set it for a whole page at once (store.annotate_duplicates)."""
+        if "_duplicate_of" not in self.__dict__:
+            first = None
+            if self.content_hash is not None:
+                first = (Article.select(fn.MIN(Article.id))
+                         .where(Article.content_hash == self.content_hash).scalar())
+            self.__dict__["_duplicate_of"] = first if first != self.id else None
+        return self.__dict__["_duplicate_of"]
 
     @property
     def dateline_parts(self) -> dict | None:

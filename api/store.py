@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import uuid6
-from peewee import Case, IntegrityError, fn
+from peewee import IntegrityError, fn
 
 from schemas.fields import fold_name
 
@@ -167,15 +167,18 @@ def _index_minhash(article_id: str, body: str | None) -> None:
         ArticleBand.insert_many(band_rows).execute()
 
 
-def relink_duplicates(digest: str | None) -> None:
-    """Point every article with this content hash at the first one stored (lowest id)."""
-    if digest is None:
-        return
-    first = Article.select(fn.MIN(Article.id)).where(Article.content_hash == digest).scalar()
-    if first is None:
-        return
-    Article.update(duplicate_of=Case(None, [(Article.id == first, None)], first)).where(
-        Article.content_hash == digest).execute()
+def annotate_duplicates(articles: list[Article]) -> list[Article]:
+    """Set duplicate_of for a page of articles with one query."""
+    digests = sorted({article.content_hash for article in articles if article.content_hash})
+    firsts = {}
+    if digests:
+        firsts = dict(Article.select(Article.content_hash, fn.MIN(Article.id))
+                      .where(Article.content_hash.in_(digests))
+                      .group_by(Article.content_hash).tuples())
+    for article in articles:
+        first = firsts.get(article.content_hash)
+        article.__dict__["_duplicate_of"] = first if first != article.id else None
+    return articles
 
 
 def _count(domain: str, change: int) -> None:
@@ -193,7 +196,6 @@ def _insert(data: dict, columns: dict | None = None) -> Article:
     Article.insert(columns).execute()
     _index_entities(columns["id"], data)
     _index_minhash(columns["id"], columns["body"])
-    relink_duplicates(columns["content_hash"])
     _count(columns["source"], +1)
     return Article.get_by_id(columns["id"])
 
@@ -216,9 +218,6 @@ def _update(article: Article, data: dict, columns: dict | None = None) -> Articl
     _index_entities(article.id, data)
     if columns["body"] != article.body:
         _index_minhash(article.id, columns["body"])
-    if columns["content_hash"] != article.content_hash:
-        relink_duplicates(article.content_hash)
-        relink_duplicates(columns["content_hash"])
     if article.source_id != columns["source"]:
         # In domain order, like every writer, so two moves cannot deadlock.
         for domain, change in sorted([(article.source_id, -1), (columns["source"], +1)]):
@@ -290,5 +289,4 @@ def delete_article(article_id: str, check: Check) -> None:
         article = locked(Article.select().where(Article.id == article_id)).get()
         check(article)
         Article.delete().where(Article.id == article.id).execute()
-        relink_duplicates(article.content_hash)
         _count(article.source_id, -1)

@@ -14,6 +14,7 @@ from schemas.article import READ_ONLY_FIELDS, ArticleSchema
 from .errors import Problem
 from .http import parse_json
 from .models import LIST_FIELDS, Article
+from .store import annotate_duplicates
 
 SUFFIXES = {".txt": "text", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson",
             ".csv": "csv"}
@@ -99,8 +100,8 @@ def export_lines(batch_size: int = 1000) -> Iterator[str]:
     schema = ArticleSchema()
     after = ""
     while True:
-        rows = list(Article.select().where(Article.id > after)
-                    .order_by(Article.id).limit(batch_size))
+        rows = annotate_duplicates(list(Article.select().where(Article.id > after)
+                                        .order_by(Article.id).limit(batch_size)))
         for article in rows:
             yield json.dumps(schema.dump(article), ensure_ascii=False) + "\n"
         if len(rows) < batch_size:

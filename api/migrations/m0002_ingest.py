@@ -1,6 +1,9 @@
-"""How published_at's offset was found, exact and near duplicates, idempotency keys."""
+"""How published_at's offset was found, exact and near duplicates, idempotency keys.
 
-NAME = "ingest: offset basis, duplicates, near-duplicate bands, idempotency keys"
+duplicate_of is not stored: it is read from the (content_hash, id) index, so it can
+never disagree with the bodies it describes."""
+
+NAME = "ingest: offset basis, content-hash index, near-duplicate bands, idempotency keys"
 
 
 def upgrade(db, dialect):
@@ -8,7 +11,6 @@ def upgrade(db, dialect):
     statements = [
         "ALTER TABLE article ADD COLUMN published_at_basis VARCHAR(16) NOT NULL"
         " DEFAULT 'stated'",
-        f"ALTER TABLE article ADD COLUMN duplicate_of VARCHAR(36) {key}",
         "CREATE INDEX article_content_hash ON article (content_hash, id)",
         # MinHash signature of each body, and its LSH bands: articles sharing a band
         # are candidate near-duplicates.
