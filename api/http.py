@@ -215,4 +215,6 @@ class ExternalIdConverter(BaseConverter):
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise ValidationError() from None
+        if not value.strip():
+            raise ValidationError()  # a blank ID names no article, as in a JSON body
         return value

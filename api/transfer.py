@@ -19,6 +19,8 @@ from .store import annotate_duplicates
 SUFFIXES = {".txt": "text", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson",
             ".csv": "csv"}
 _CSV_LIST_SEPARATOR = ";"
+# A body may be 2M characters; the csv module's default field limit is 131,072.
+csv.field_size_limit(16 * 1024 * 1024)
 
 
 @dataclass(frozen=True)

@@ -250,3 +250,10 @@ def test_if_match_needs_a_strong_match(client, create):
                             headers={"If-Match": f'W/"1-{created["id"]}"'})
 
     assert response.status_code == 412
+
+
+def test_blank_external_id_in_the_path_names_no_article(client, sample):
+    response = client.put("/sources/kayhan.ir/articles/%20", json=sample)
+
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
