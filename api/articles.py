@@ -229,13 +229,23 @@ class Extraction(MethodView):
         return article_from_text(request.get_data(cache=True))
 
 
+def _article_read(view):
+    """What the two ways of fetching an article share: negotiation and documentation."""
+    decorators = [
+        produces(*ITEM_TYPES),
+        blp.doc(parameters=CONDITIONAL_READ, responses=ALTERNATE_REPRESENTATIONS),
+        blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE),
+        blp.alt_response(304, description="Not modified: If-None-Match names this version."),
+        blp.alt_response(404, response="NOT_FOUND"),
+    ]
+    for decorate in reversed(decorators):
+        view = decorate(view)
+    return view
+
+
 @blp.route("/articles/<uuid:article_id>")
 class ArticleItem(MethodView):
-    @produces(*ITEM_TYPES)
-    @blp.doc(parameters=CONDITIONAL_READ, responses=ALTERNATE_REPRESENTATIONS)
-    @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
-    @blp.alt_response(304, description="Not modified: If-None-Match names this version.")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @_article_read
     def get(self, article_id):
         """Fetch an article"""
         return _conditional_get(Article.get_by_id(str(article_id)))
@@ -279,11 +289,7 @@ class ArticleItem(MethodView):
 
 @blp.route("/sources/<domain:domain>/articles/<external_id:external_id>")
 class ArticleByKey(MethodView):
-    @produces(*ITEM_TYPES)
-    @blp.doc(parameters=CONDITIONAL_READ, responses=ALTERNATE_REPRESENTATIONS)
-    @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
-    @blp.alt_response(304, description="Not modified: If-None-Match names this version.")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @_article_read
     def get(self, domain, external_id):
         """Fetch an article by its source's own ID"""
         article = store.find_by_key(domain, external_id)
