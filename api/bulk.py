@@ -85,7 +85,7 @@ def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
                                       existing=f"/articles/{holder.id}")
         elif target is None:
             fresh.append((index, data, columns_for(data)))
-        elif unchanged(target, columns_for(data)):
+        elif unchanged(target, columns_for(data, target)):
             outcomes[index] = ("unchanged", target.id)
         else:
             one_by_one.append(index)

@@ -95,7 +95,9 @@ def _raise_if_taken(data: dict, own_id: str | None) -> None:
                           existing_id=other.id)
 
 
-def columns_for(data: dict) -> dict:
+def columns_for(data: dict, stored: Article | None = None) -> dict:
+    """The article row for validated data; for an edit of a stored article that keeps
+    the publish time, also how that time was found."""
     dateline = data.get("dateline") or {}
     published, modified = data["published_at"], data.get("modified_at")
     body = data.get("body")
@@ -109,7 +111,7 @@ def columns_for(data: dict) -> dict:
         "language": data.get("language") or detect_language(body or data["headline"]),
         "published_at": published.utc,
         "published_at_offset": published.offset,
-        "published_at_basis": data.get("published_at_basis", "stated"),
+        "published_at_basis": data.get("published_at_basis") or _kept_basis(stored, published),
         "modified_at": modified.utc if modified else None,
         "modified_at_offset": modified.offset if modified else None,
         "dateline_text": dateline.get("text"),
@@ -119,6 +121,13 @@ def columns_for(data: dict) -> dict:
         "word_count": word_count(body),
         "content_hash": content_hash(body),
     }
+
+
+def _kept_basis(stored: Article | None, published) -> str:
+    if stored is not None and (published.utc, published.offset) == (
+            stored.published_at, stored.published_at_offset):
+        return stored.published_at_basis
+    return "stated"
 
 
 def unchanged(article: Article, columns: dict) -> bool:
@@ -201,12 +210,7 @@ def _insert(data: dict, columns: dict | None = None) -> Article:
 
 
 def _update(article: Article, data: dict, columns: dict | None = None) -> Article:
-    columns = columns or columns_for(data)
-    if "published_at_basis" not in data and (
-            columns["published_at"], columns["published_at_offset"]) == (
-            article.published_at, article.published_at_offset):
-        # An edit that keeps the publish time keeps how that time was found.
-        columns["published_at_basis"] = article.published_at_basis
+    columns = columns or columns_for(data, article)
     ensure_source(columns["source"])
     _raise_if_taken(data, article.id)
     columns = columns | {"version": article.version + 1, "updated_at": utc_now()}
@@ -235,7 +239,7 @@ def upsert(data: dict) -> tuple[str, Article]:
         existing = lock_by_key(data["source"], data["external_id"])
     elif data.get("url") is not None:
         existing = locked(Article.select().where(Article.url == data["url"])).first()
-    columns = columns_for(data)
+    columns = columns_for(data, existing)
     if existing is None:
         return "created", _insert(data, columns)
     if unchanged(existing, columns):

@@ -186,9 +186,6 @@ class Stamp:
             text = text.rstrip("0")
         return text + self.offset
 
-    def aware(self) -> datetime:
-        return self.utc.replace(tzinfo=UTC)
-
 
 def _offset_delta(offset: str) -> timedelta:
     if offset == "Z":

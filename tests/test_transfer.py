@@ -80,3 +80,17 @@ def test_export_to_a_file_round_trips_through_import(tmp_path, create, database_
         return sorted(rows, key=lambda row: row["external_id"])
 
     assert comparable(copied) == comparable(lines)
+
+
+def test_reimporting_an_export_changes_nothing(tmp_path, database_url):
+    raw = tmp_path / "item.txt"
+    raw.write_text(RAW, encoding="utf-8")
+    assert _dateline(["import", str(raw)], database_url).returncode == 0
+    exported = tmp_path / "all.ndjson"
+    _dateline(["export", "-o", str(exported)], database_url)
+
+    again = _dateline(["import", str(exported)], database_url)
+    after = json.loads(_dateline(["export"], database_url).stdout)
+
+    assert again.stdout.splitlines()[0] == "0 created, 0 updated, 1 unchanged, 0 rejected"
+    assert (after["version"], after["published_at_basis"]) == (1, "default_zone")
