@@ -78,6 +78,9 @@ ALTERNATE_LIST_REPRESENTATIONS = {200: {"content": {
 blp = Blueprint("articles", __name__, description="News articles and their metadata.")
 
 _ORDER = "-published_at"
+# Query parameter -> entity kind in the name index.
+NAME_FILTERS = {"tag": "tag", "author": "author", "person": "person", "place": "place",
+                "organisation": "organisation", "cited_source": "cited_source"}
 
 
 def article_etag(article: Article, *variant: str) -> str:
@@ -132,11 +135,16 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
         select = select.where(Article.source.in_(query["source"]))
     if query.get("language"):
         select = select.where(Article.language.in_(query["language"]))
-    if query.get("tag"):
-        tagged = ArticleEntity.select(ArticleEntity.article).where(
-            (ArticleEntity.kind == "tag")
-            & ArticleEntity.value.in_([store.index_key(tag) for tag in query["tag"]]))
-        select = select.where(Article.id.in_(tagged))
+    if query.get("external_id"):
+        select = select.where(Article.external_id.in_(query["external_id"]))
+    for parameter, kind in NAME_FILTERS.items():
+        if query.get(parameter):
+            named = ArticleEntity.select(ArticleEntity.article).where(
+                (ArticleEntity.kind == kind)
+                & ArticleEntity.value.in_([store.index_key(name) for name in query[parameter]]))
+            select = select.where(Article.id.in_(named))
+    if "updated_after" in query:
+        select = select.where(Article.updated_at >= query["updated_after"].utc)
     if query["duplicates"] != "include":
         earlier = Article.alias()
         has_earlier_copy = fn.EXISTS(earlier.select(earlier.id).where(

@@ -157,6 +157,11 @@ class ArticlePageSchema(Schema):
         metadata={"description": "URL of the next page; null on the last page."})
 
 
+def name_filter(what: str) -> CommaList:
+    return CommaList(Text(max_length=200), validate=validate.Length(max=50), metadata={
+        "description": f"{what}, matched ignoring case (Unicode case folding, NFKC)."})
+
+
 class ArticleQuerySchema(Schema):
     """Filters and paging for GET /articles. Filters combine with AND; the values of
     one filter, repeated or comma-separated, combine with OR."""
@@ -166,8 +171,14 @@ class ArticleQuerySchema(Schema):
 
     source = CommaList(Domain(), validate=validate.Length(max=50),
                        metadata={"description": "Source domains."})
-    tag = CommaList(Text(max_length=200), validate=validate.Length(max=50),
-                    metadata={"description": "Tags, matched case-insensitively."})
+    external_id = CommaList(Text(max_length=200), validate=validate.Length(max=50),
+                            metadata={"description": "The sources' own item IDs."})
+    tag = name_filter("Tags")
+    author = name_filter("Bylines")
+    person = name_filter("People named")
+    place = name_filter("Places named")
+    organisation = name_filter("Organisations named")
+    cited_source = name_filter("Agencies and outlets cited")
     language = CommaList(LanguageTag(), validate=validate.Length(max=20))
     duplicates = fields.String(
         load_default="include", validate=validate.OneOf(["include", "exclude", "only"]),
@@ -175,6 +186,8 @@ class ArticleQuerySchema(Schema):
                                  "them, exclude them, or list only them."})
     published_after = OffsetDateTime(metadata={"description": "Inclusive lower bound."})
     published_before = OffsetDateTime(metadata={"description": "Exclusive upper bound."})
+    updated_after = OffsetDateTime(metadata={
+        "description": "Changed at or after this instant (inclusive)."})
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
                            metadata={"description": f"Page size, 1 to {MAX_PAGE_SIZE}."})
     cursor = Text(max_length=500, metadata={

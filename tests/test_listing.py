@@ -46,6 +46,14 @@ def test_newest_first_by_instant_with_ties_by_id_descending(client, articles):
     ("tag=trade&tag=Borders", {"1", "2", "3", "5"}),
     ("tag=trade&source=kayhan.ir", {"2"}),
     ("language=fa", {"3"}),
+    ("external_id=2,5", {"2", "5"}),
+    ("person=ARIF KAKAR", {"1", "2", "3", "4", "5"}),
+    ("place=spin boldak&source=presstv.ir", {"3", "5"}),
+    ("organisation=nato", {"1", "2", "3", "4", "5"}),
+    ("cited_source=al%20jazeera&tag=trade", {"2", "3"}),
+    ("author=nobody", set()),
+    ("updated_after=2999-01-01T00:00:00Z", set()),
+    ("updated_after=2000-01-01T00:00:00%2B04:30", {"1", "2", "3", "4", "5"}),
     ("published_after=2021-07-13T06:30:00Z", {"2", "3", "4", "5"}),
     ("published_before=2021-07-13T06:30:00Z", {"1"}),
     ("published_after=2021-07-13T10:00:00%2B04:30&published_before=2021-07-14T17:16:00Z",
@@ -93,3 +101,17 @@ def test_tampered_cursor_is_400(client, articles):
 
     assert response.status_code == 400
     assert response.json["type"].endswith("invalid-cursor")
+
+
+ZARIF = "\u0645\u062d\u0645\u062f \u062c\u0648\u0627\u062f \u0638\u0631\u06cc\u0641"
+FULLWIDTH_KABUL = "\uff2b\uff41\uff42\uff55\uff4c"
+
+
+def test_name_filters_fold_case_and_compatibility_forms(client, create):
+    create(external_id="fa", url=None, people=[ZARIF], places=[FULLWIDTH_KABUL])
+
+    by_person = client.get("/articles", query_string={"person": ZARIF})
+    by_place = client.get("/articles?place=KABUL")
+
+    assert _ids(by_person) == ["fa"]
+    assert _ids(by_place) == ["fa"]
