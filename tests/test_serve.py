@@ -85,3 +85,12 @@ def test_db_upgrade_then_status(tmp_path):
     assert "applied migration 0001" in first.stdout
     assert "up to date" in second.stdout
     assert "0001 applied" in after.stdout
+
+
+def test_readme_documents_every_setting():
+    from pathlib import Path
+
+    from api.config import SETTINGS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert [s.env for s in SETTINGS if f"| `{s.env}` |" not in readme] == []
