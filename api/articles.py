@@ -25,6 +25,7 @@ from schemas.article import (
 from schemas.fields import parse_rfc3339
 
 from . import idempotency, similarity, store
+from .db import database, is_sqlite
 from .errors import Problem
 from .http import (
     JSON,
@@ -58,6 +59,7 @@ from .spec import (
     ETAG_HEADER,
     LINK_HEADER,
     LOCATION_HEADER,
+    TOTAL_HEADER,
     merge_patch_body,
 )
 
@@ -78,6 +80,8 @@ ALTERNATE_LIST_REPRESENTATIONS = {200: {"content": {
 blp = Blueprint("articles", __name__, description="News articles and their metadata.")
 
 _ORDER = "-published_at"
+# Rows fetched per query while streaming a whole list as NDJSON.
+STREAM_PAGE = 500
 # Query parameter -> entity kind in the name index.
 NAME_FILTERS = {"tag": "tag", "author": "author", "person": "person", "place": "place",
                 "organisation": "organisation", "cited_source": "cited_source"}
@@ -127,9 +131,8 @@ def writable_fields(article: Article) -> dict:
     return ArticleSchema(exclude=READ_ONLY_FIELDS).dump(article)
 
 
-def list_articles(query: dict, after: Article | None = None) -> tuple[list[Article], str | None]:
-    """A page of the articles query selects, after the cursor (or the article given)."""
-    limit = query["limit"]
+def filtered(query: dict):
+    """The articles the query's filters select, unordered and unpaged."""
     select = Article.select()
     if query.get("source"):
         select = select.where(Article.source.in_(query["source"]))
@@ -155,6 +158,26 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
         select = select.where(Article.published_at >= query["published_after"].utc)
     if "published_before" in query:
         select = select.where(Article.published_at < query["published_before"].utc)
+    return select
+
+
+def count_articles(query: dict) -> int | None:
+    """How many articles the filters select: exactly, or PostgreSQL's planner estimate
+    (SQLite has none, so there it is exact too); None when not asked for."""
+    if query["count"] == "none":
+        return None
+    select = filtered(query)
+    if query["count"] == "estimated" and not is_sqlite():
+        sql, params = select.sql()
+        plan = database.execute_sql(f"EXPLAIN (FORMAT JSON) {sql}", params).fetchone()[0]
+        return int(plan[0]["Plan"]["Plan Rows"])
+    return select.count()
+
+
+def list_articles(query: dict, after: Article | None = None) -> tuple[list[Article], str | None]:
+    """A page of the articles query selects, after the cursor (or the article given)."""
+    limit = query["limit"]
+    select = filtered(query)
     if after is not None:
         select = select.where(Tuple(Article.published_at, Article.id)
                               < Tuple(after.published_at, after.id))
@@ -196,19 +219,24 @@ class Articles(MethodView):
     @produces(*LIST_TYPES)
     @blp.doc(responses=ALTERNATE_LIST_REPRESENTATIONS)
     @blp.arguments(ArticleQuerySchema, location="query", error_status_code=400)
-    @blp.response(200, ArticlePageSchema, headers=LINK_HEADER,
+    @blp.response(200, ArticlePageSchema, headers=LINK_HEADER | TOTAL_HEADER,
                   example={"items": [STORED_EXAMPLE], "next": None})
     def get(self, query):
         """List articles, newest first"""
         kind = negotiated(LIST_TYPES)
         if kind == NDJSON:
-            return stream_ndjson(lambda after: list_articles(query, after=after))
+            pages = {**query, "limit": STREAM_PAGE}
+            return stream_ndjson(lambda after: list_articles(pages, after=after))
         items, next_url = list_articles(query)
+        total = count_articles(query)
+        headers = link_header(next_url) | {"Vary": "Accept"}
+        if total is not None:
+            headers["X-Total-Count"] = str(total)
         if kind == JSON:
-            return {"items": items, "next": next_url}, 200, link_header(next_url) | {
-                "Vary": "Accept"}
+            page = {"items": items, "next": next_url}
+            return (page | {"total": total} if total is not None else page), 200, headers
         native = ArticleSchema(many=True).dump(items)
-        return represent_list(native, kind, headers=link_header(next_url) | {"Vary": "Accept"})
+        return represent_list(native, kind, headers=headers)
 
     @consumes(JSON, PLAIN_TEXT)
     @idempotency.idempotent

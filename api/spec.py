@@ -39,6 +39,10 @@ LINK_HEADER = {"Link": {
     "description": 'RFC 8288 link to the next page, rel="next"; absent on the last page.',
     "schema": {"type": "string"}}}
 
+TOTAL_HEADER = {"X-Total-Count": {
+    "description": "With count=exact or count=estimated: how many articles the filters select.",
+    "schema": {"type": "integer"}}}
+
 CONDITIONAL_READ = [{
     "in": "header", "name": "If-None-Match", "required": False,
     "description": "ETag(s) the client holds; a match answers 304 Not Modified.",

@@ -152,6 +152,10 @@ class ExtractedArticleSchema(ArticleFieldsSchema):
 
 class ArticlePageSchema(Schema):
     items = fields.List(fields.Nested(ArticleSchema), required=True)
+    total = fields.Integer(metadata={
+        "description": "With count=exact or count=estimated: how many articles the filters "
+                       "select (estimated comes from PostgreSQL's planner; on SQLite it is "
+                       "exact)."})
     next = fields.String(
         required=True, allow_none=True,
         metadata={"description": "URL of the next page; null on the last page."})
@@ -188,6 +192,10 @@ class ArticleQuerySchema(Schema):
     published_before = OffsetDateTime(metadata={"description": "Exclusive upper bound."})
     updated_after = OffsetDateTime(metadata={
         "description": "Changed at or after this instant (inclusive)."})
+    count = fields.String(load_default="none",
+                          validate=validate.OneOf(["none", "exact", "estimated"]),
+                          metadata={"description": "Report the number of matching articles "
+                                                   "as total and X-Total-Count."})
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
                            metadata={"description": f"Page size, 1 to {MAX_PAGE_SIZE}."})
     cursor = Text(max_length=500, metadata={

@@ -115,3 +115,22 @@ def test_name_filters_fold_case_and_compatibility_forms(client, create):
 
     assert _ids(by_person) == ["fa"]
     assert _ids(by_place) == ["fa"]
+
+
+@pytest.mark.parametrize("mode", ["exact", "estimated"])
+def test_count_reports_how_many_match(client, articles, mode):
+    response = client.get(f"/articles?source=kayhan.ir&limit=1&count={mode}")
+
+    assert len(response.json["items"]) == 1
+    if mode == "exact":
+        assert response.json["total"] == 3
+    else:
+        assert response.json["total"] >= 0
+    assert response.headers["X-Total-Count"] == str(response.json["total"])
+
+
+def test_no_count_unless_asked(client, articles):
+    response = client.get("/articles")
+
+    assert "total" not in response.json
+    assert "X-Total-Count" not in response.headers
