@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, g, request
+from flask_cors import CORS
 
 from . import articles, batch, docs, health, sources
 from .config import load_settings
@@ -51,10 +52,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (batch.blp, articles.blp, sources.blp, health.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)
+    if app.config["CORS_ORIGINS"]:
+        CORS(app, origins=list(app.config["CORS_ORIGINS"]), expose_headers=EXPOSED_HEADERS,
+             allow_headers=["Content-Type", "If-Match", "If-None-Match", "Idempotency-Key",
+                            "X-Request-ID", "Authorization"], max_age=600)
     return app
 
 
 _READS = frozenset({"GET", "HEAD"})
+# Response headers a browser client may read across origins.
+EXPOSED_HEADERS = ["ETag", "Link", "Location", "X-Total-Count", "X-Request-ID",
+                   "Server-Timing", "Idempotent-Replayed"]
 
 
 def _choose_database():

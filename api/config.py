@@ -49,6 +49,15 @@ def _time_zone(raw: str) -> str:
     return name
 
 
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ValueError("expected a comma-separated list of origins like "
+                             "https://app.example.org")
+    return origins
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -87,6 +96,8 @@ SETTINGS = (
     Setting("DEFAULT_TIME_ZONE", "UTC", _time_zone,
             "Zone for local times in raw text from a source without a time_zone."),
     Setting("LOG_LEVEL", "INFO", _log_level, "Least severe log level written."),
+    Setting("CORS_ORIGINS", (), _origins,
+            "Browser origins allowed to call the API (comma-separated); empty: CORS off."),
     Setting("METRICS_TOKEN", "", str,
             "Bearer token /metrics requires; empty: /metrics is open."),
     Setting("HOST", "127.0.0.1", str, "Address `dateline serve` listens on."),
