@@ -13,8 +13,6 @@ per-shingle Python loop cost more than the rest of an article's write.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
-from functools import lru_cache
 
 import numpy as np
 
@@ -39,12 +37,6 @@ for _ranges in (range(48, 58), range(65, 91), range(97, 123), range(128, 256), [
     _WORD_BYTE[list(_ranges)] = True
 
 
-@lru_cache(maxsize=2)
-def normalise(body: str) -> str:
-    """NFKC and Unicode case folding: the form bodies are compared in."""
-    return unicodedata.normalize("NFKC", body).casefold()
-
-
 def _word_hashes(text: str) -> np.ndarray:
     data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     inside = _WORD_BYTE[data]
@@ -59,11 +51,9 @@ def _word_hashes(text: str) -> np.ndarray:
     return np.add.reduceat(contributions, boundaries)
 
 
-def signature(body: str | None) -> np.ndarray | None:
-    """MinHash of the body's 5-word shingles (after NFKC and case folding)."""
-    if not body:
-        return None
-    words = _word_hashes(normalise(body))
+def signature(folded: str) -> np.ndarray | None:
+    """MinHash of the 5-word shingles of a body already folded (store.folded_body)."""
+    words = _word_hashes(folded)
     if len(words) == 0:
         return None
     span = min(SHINGLE_WORDS, len(words))

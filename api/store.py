@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import uuid6
 from peewee import IntegrityError, fn
@@ -44,12 +44,18 @@ def word_count(body: str | None) -> int:
     return len(_WORD.findall(body)) if body else 0
 
 
+@lru_cache(maxsize=2)
+def folded_body(body: str) -> str:
+    """The body after NFKC, case folding and whitespace folding: the form that both the
+    content hash and the MinHash read. Cached, as one write asks for it twice."""
+    return fold_name(body)
+
+
 def content_hash(body: str | None) -> str | None:
     """sha256 of the body after NFKC, case folding and whitespace folding."""
     if not body or not body.strip():
         return None
-    normalised = " ".join(unicodedata.normalize("NFKC", body).casefold().split())
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+    return hashlib.sha256(folded_body(body).encode("utf-8")).hexdigest()
 
 
 def locked(query):
@@ -153,7 +159,7 @@ def entity_rows(article_id: str, data: dict) -> list[dict]:
 
 def minhash_rows(article_id: str, body: str | None) -> tuple[list[dict], list[dict]]:
     """The signature row and the band rows that index an article's body."""
-    values = similarity.signature(body)
+    values = similarity.signature(folded_body(body)) if body else None
     if values is None:
         return [], []
     return ([{"article": article_id, "signature": similarity.encode(values)}],
