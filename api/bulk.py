@@ -21,6 +21,7 @@ from .store import (
     columns_for,
     entity_rows,
     minhash_rows,
+    taken,
     unchanged,
     upsert,
     utc_now,
@@ -53,10 +54,13 @@ def _chunks(values: list, size: int = _LOOKUP_CHUNK) -> Iterable[list]:
 def _existing(datas: list[dict]) -> tuple[dict, dict]:
     """Stored articles by (source, external_id) and by url, for these items."""
     external_ids = sorted({d["external_id"] for d in datas if d.get("external_id") is not None})
+    sources = sorted({d["source"] for d in datas})
     urls = sorted({d["url"] for d in datas if d.get("url") is not None})
     by_key, by_url = {}, {}
     for chunk in _chunks(external_ids):
-        for article in Article.select().where(Article.external_id.in_(chunk)):
+        # IDs such as "123" recur across sources: only this batch's sources matter.
+        for article in Article.select().where(Article.external_id.in_(chunk)
+                                              & Article.source.in_(sources)):
             by_key[(article.source_id, article.external_id)] = article
     for chunk in _chunks(urls):
         for article in Article.select().where(Article.url.in_(chunk)):
@@ -69,6 +73,7 @@ def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
     by_key, by_url = _existing(datas)
     outcomes: list[tuple[str, str] | Problem | None] = [None] * len(datas)
     one_by_one, fresh, claimed_keys, claimed_urls = [], [], set(), set()
+    computed: dict[int, dict] = {}
     for index, data in enumerate(datas):
         key = (data["source"], data.get("external_id"))
         url = data.get("url")
@@ -81,11 +86,12 @@ def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
         if url:
             claimed_urls.add(url)
         if holder is not None and (target is None or holder.id != target.id):
-            outcomes[index] = Problem(409, "Another article already has this url.",
-                                      existing=f"/articles/{holder.id}")
-        elif target is None:
-            fresh.append((index, data, columns_for(data)))
-        elif unchanged(target, columns_for(data, target)):
+            outcomes[index] = taken("url", holder.id)
+            continue
+        computed[index] = columns_for(data, target)
+        if target is None:
+            fresh.append((index, data, computed[index]))
+        elif unchanged(target, computed[index]):
             outcomes[index] = ("unchanged", target.id)
         else:
             one_by_one.append(index)
@@ -94,7 +100,7 @@ def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
     for index in sorted(one_by_one, key=lambda index: write_order(datas[index])):
         try:
             with database.atomic():
-                status, article = upsert(datas[index])
+                status, article = upsert(datas[index], computed.get(index))
             outcomes[index] = (status, article.id)
         except Problem as problem:
             outcomes[index] = problem

@@ -96,9 +96,13 @@ def _raise_if_taken(data: dict, own_id: str | None) -> None:
             condition &= Article.id != own_id
         other = Article.select(Article.id).where(condition).first()
         if other is not None:
-            raise Problem(409, f"Another article already has this {what}.",
-                          kind="duplicate-article", existing=f"/articles/{other.id}",
-                          existing_id=other.id)
+            raise taken(what, other.id)
+
+
+def taken(what: str, other_id: str) -> Problem:
+    """The 409 for a natural key or URL another article already holds."""
+    return Problem(409, f"Another article already has this {what}.", kind="duplicate-article",
+                   existing=f"/articles/{other_id}", existing_id=other_id)
 
 
 def columns_for(data: dict, stored: Article | None = None) -> dict:
@@ -235,17 +239,18 @@ def _update(article: Article, data: dict, columns: dict | None = None) -> Articl
     return Article.get_by_id(article.id)
 
 
-def upsert(data: dict) -> tuple[str, Article]:
+def upsert(data: dict, columns: dict | None = None) -> tuple[str, Article]:
     """Create, replace or leave alone the article keyed by (source, external_id), else url.
 
-    Returns 'created', 'updated' or 'unchanged' with the stored article.
+    Returns 'created', 'updated' or 'unchanged' with the stored article. columns, when
+    given, are columns_for(data) computed already (the batch path has them).
     """
     existing = None
     if data.get("external_id") is not None:
         existing = lock_by_key(data["source"], data["external_id"])
     elif data.get("url") is not None:
         existing = locked(Article.select().where(Article.url == data["url"])).first()
-    columns = columns_for(data, existing)
+    columns = columns or columns_for(data, existing)
     if existing is None:
         return "created", _insert(data, columns)
     if unchanged(existing, columns):
