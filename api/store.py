@@ -216,7 +216,7 @@ def _insert(data: dict, columns: dict | None = None) -> Article:
     _index_entities(columns["id"], data)
     _index_minhash(columns["id"], columns["body"])
     _count(columns["source"], +1)
-    return Article.get_by_id(columns["id"])
+    return Article(**columns)
 
 
 def _update(article: Article, data: dict, columns: dict | None = None) -> Article:
@@ -236,7 +236,7 @@ def _update(article: Article, data: dict, columns: dict | None = None) -> Articl
         # In domain order, like every writer, so two moves cannot deadlock.
         for domain, change in sorted([(article.source_id, -1), (columns["source"], +1)]):
             _count(domain, change)
-    return Article.get_by_id(article.id)
+    return Article(id=article.id, created_at=article.created_at, **columns)
 
 
 def upsert(data: dict, columns: dict | None = None) -> tuple[str, Article]:
