@@ -18,6 +18,7 @@ from .db import database
 from .errors import Problem
 from .models import Article, ArticleBand, ArticleEntity, ArticleMinHash, Source
 from .store import (
+    body_signature,
     columns_for,
     entity_rows,
     minhash_rows,
@@ -90,7 +91,8 @@ def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
             continue
         computed[index] = columns_for(data, target)
         if target is None:
-            fresh.append((index, data, computed[index]))
+            fresh.append((index, data, computed[index],
+                          body_signature(computed[index]["body"])))
         elif unchanged(target, computed[index]):
             outcomes[index] = ("unchanged", target.id)
         else:
@@ -113,18 +115,19 @@ def write_order(data: dict) -> tuple:
     return (data["source"], data.get("external_id") or "", data.get("url") or "")
 
 
-def _insert_fresh(fresh: list[tuple[int, dict, dict]]) -> list[tuple[int, str]]:
+def _insert_fresh(fresh: list[tuple]) -> list[tuple[int, str]]:
+    """Insert (index, data, columns, signature) entries with one statement per table."""
     if not fresh:
         return []
     fresh = sorted(fresh, key=lambda entry: write_order(entry[1]))
     now = utc_now()
     articles, entities, signatures, bands, created = [], [], [], [], []
-    for index, data, columns in fresh:
+    for index, data, columns, signature in fresh:
         article_id = str(uuid6.uuid7())
         articles.append(columns | {"id": article_id, "version": 1,
                                    "created_at": now, "updated_at": now})
         entities += entity_rows(article_id, data)
-        signature_rows, band_rows = minhash_rows(article_id, columns["body"])
+        signature_rows, band_rows = minhash_rows(article_id, signature)
         signatures += signature_rows
         bands += band_rows
         created.append((index, article_id))

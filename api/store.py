@@ -161,9 +161,13 @@ def entity_rows(article_id: str, data: dict) -> list[dict]:
     ]
 
 
-def minhash_rows(article_id: str, body: str | None) -> tuple[list[dict], list[dict]]:
-    """The signature row and the band rows that index an article's body."""
-    values = similarity.signature(folded_body(body)) if body else None
+def body_signature(body: str | None):
+    """The body's MinHash, or None; right after columns_for, its folding is cached."""
+    return similarity.signature(folded_body(body)) if body else None
+
+
+def minhash_rows(article_id: str, values) -> tuple[list[dict], list[dict]]:
+    """The signature row and the band rows that index an article's body (body_signature)."""
     if values is None:
         return [], []
     return ([{"article": article_id, "signature": similarity.encode(values)}],
@@ -180,7 +184,7 @@ def _index_entities(article_id: str, data: dict) -> None:
 def _index_minhash(article_id: str, body: str | None) -> None:
     ArticleMinHash.delete().where(ArticleMinHash.article == article_id).execute()
     ArticleBand.delete().where(ArticleBand.article == article_id).execute()
-    signature_rows, band_rows = minhash_rows(article_id, body)
+    signature_rows, band_rows = minhash_rows(article_id, body_signature(body))
     if signature_rows:
         ArticleMinHash.insert_many(signature_rows).execute()
         ArticleBand.insert_many(band_rows).execute()
