@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, g, request
 from flask_cors import CORS
 
-from . import articles, batch, docs, health, sources
+from . import articles, batch, changes, docs, health, revisions, sources
 from .config import load_settings
 from .db import database, open_database, reading_replica
 from .errors import register_error_handlers
@@ -49,7 +49,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     install_http_hooks(app)
     register_error_handlers(app)
     api = Api(app)
-    for blueprint in (batch.blp, articles.blp, sources.blp, health.blp):
+    for blueprint in (batch.blp, articles.blp, revisions.blp, changes.blp, sources.blp,
+                      health.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)
     if app.config["CORS_ORIGINS"]:

@@ -133,7 +133,7 @@ def writable_fields(article: Article) -> dict:
 
 def filtered(query: dict):
     """The articles the query's filters select, unordered and unpaged."""
-    select = Article.select()
+    select = Article.select().where(Article.deleted_at.is_null())
     if query.get("source"):
         select = select.where(Article.source.in_(query["source"]))
     if query.get("language"):
@@ -151,7 +151,8 @@ def filtered(query: dict):
     if query["duplicates"] != "include":
         earlier = Article.alias()
         has_earlier_copy = fn.EXISTS(earlier.select(earlier.id).where(
-            (earlier.content_hash == Article.content_hash) & (earlier.id < Article.id)))
+            (earlier.content_hash == Article.content_hash) & (earlier.id < Article.id)
+            & earlier.deleted_at.is_null()))
         select = select.where(has_earlier_copy if query["duplicates"] == "only"
                               else ~has_earlier_copy)
     if "published_after" in query:
@@ -273,6 +274,7 @@ def _article_read(view):
         blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE),
         blp.alt_response(304, description="Not modified: If-None-Match names this version."),
         blp.alt_response(404, response="NOT_FOUND"),
+        blp.alt_response(410, response="GONE", description="The article was deleted."),
     ]
     for decorate in reversed(decorators):
         view = decorate(view)
@@ -284,12 +286,13 @@ class ArticleItem(MethodView):
     @_article_read
     def get(self, article_id):
         """Fetch an article"""
-        return _conditional_get(Article.get_by_id(str(article_id)))
+        return _conditional_get(store.live_article(str(article_id)))
 
     @blp.doc(parameters=CONDITIONAL_WRITE)
     @blp.arguments(ArticleInputSchema, example=EXAMPLE)
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(410, response="GONE", description="The article was deleted.")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     def put(self, data, article_id):
@@ -300,6 +303,7 @@ class ArticleItem(MethodView):
     @blp.doc(parameters=CONDITIONAL_WRITE, requestBody=merge_patch_body(ArticleInputSchema))
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(410, response="GONE", description="The article was deleted.")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -316,6 +320,7 @@ class ArticleItem(MethodView):
     @blp.doc(parameters=CONDITIONAL_WRITE)
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(410, response="GONE", description="The article was deleted.")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     def delete(self, article_id):
         """Delete an article"""
@@ -363,7 +368,8 @@ class SimilarArticles(MethodView):
     @blp.arguments(SimilarQuerySchema, location="query", error_status_code=400)
     @blp.response(200, SimilarListSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(410, response="GONE", description="The article was deleted.")
     def get(self, query, article_id):
         """List near-duplicates of an article, most similar first"""
-        article = Article.get_by_id(str(article_id))
+        article = store.live_article(str(article_id))
         return {"items": similar_articles(article.id, query["limit"])}

@@ -15,9 +15,9 @@ from schemas.problem import FieldErrorSchema
 
 from . import idempotency, store
 from .bulk import upsert_many, write_order
-from .db import database
 from .errors import Problem, field_errors
 from .http import JSON, NDJSON, Blueprint, consumes, parse_json, request_json
+from .journal import writing
 
 blp = Blueprint("batch", __name__, description="Writing many articles in one request.")
 
@@ -82,7 +82,7 @@ def _upsert_each(datas: list[dict]) -> list:
     outcomes: list = [None] * len(datas)
     for index in sorted(range(len(datas)), key=lambda index: write_order(datas[index])):
         try:
-            with database.atomic():
+            with writing():
                 status, article = store.upsert(datas[index])
             outcomes[index] = (status, article.id)
         except Problem as problem:
@@ -110,9 +110,9 @@ def write_batch(items: list) -> dict:
         except ValidationError as error:
             results[index] = _rejected(index, field_errors(error.messages))
     datas = [data for _, data in valid]
-    with database.atomic():
+    with writing():
         try:
-            with database.atomic():
+            with writing():
                 outcomes = upsert_many(datas)
         except (IntegrityError, OperationalError):
             # Another writer stored or locked one of these keys meanwhile (a unique-key

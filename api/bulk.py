@@ -16,6 +16,7 @@ from peewee import Model, __exception_wrapper__
 
 from .db import database
 from .errors import Problem
+from .journal import record, writing
 from .models import Article, ArticleBand, ArticleEntity, ArticleMinHash, Source
 from .store import (
     body_signature,
@@ -101,7 +102,7 @@ def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
         outcomes[index] = ("created", article_id)
     for index in sorted(one_by_one, key=lambda index: write_order(datas[index])):
         try:
-            with database.atomic():
+            with writing():
                 status, article = upsert(datas[index], computed.get(index))
             outcomes[index] = (status, article.id)
         except Problem as problem:
@@ -142,4 +143,6 @@ def _insert_fresh(fresh: list[tuple]) -> list[tuple[int, str]]:
     for domain, count in sorted(per_source.items()):
         Source.update(article_count=Source.article_count + count).where(
             Source.domain == domain).execute()
+    for row in articles:
+        record(Article(**row), "created")
     return created

@@ -11,8 +11,8 @@ from functools import wraps
 from flask import Response, make_response, request
 from peewee import IntegrityError
 
-from .db import database
 from .errors import Problem
+from .journal import writing
 from .models import IdempotencyKey
 from .store import utc_now
 
@@ -62,7 +62,7 @@ def idempotent(view):
             return _replay(stored, fingerprint)
         try:
             # The write and the key commit together: a crash leaves neither.
-            with database.atomic():
+            with writing():
                 response = make_response(view(*args, **kwargs))
                 if 200 <= response.status_code < 300:
                     IdempotencyKey.insert(

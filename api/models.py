@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from peewee import (
+    BigIntegerField,
     CharField,
     CompositeKey,
     DateTimeField,
@@ -82,6 +83,8 @@ class Article(BaseModel):
     version = IntegerField()
     created_at = DateTimeField()
     updated_at = DateTimeField()
+    # Set on DELETE: the row stays as a tombstone (410 Gone), keeping its history.
+    deleted_at = DateTimeField(null=True)
 
     @property
     def published_stamp(self) -> Stamp:
@@ -101,7 +104,8 @@ class Article(BaseModel):
             first = None
             if self.content_hash is not None:
                 first = (Article.select(fn.MIN(Article.id))
-                         .where(Article.content_hash == self.content_hash).scalar())
+                         .where((Article.content_hash == self.content_hash)
+                                & Article.deleted_at.is_null()).scalar())
             self.__dict__["_duplicate_of"] = first if first != self.id else None
         return self.__dict__["_duplicate_of"]
 
@@ -158,3 +162,37 @@ class Setting(BaseModel):
 
     key = CharField(max_length=64, primary_key=True)
     value = TextField()
+
+
+class Revision(BaseModel):
+    """One change to one article: revision N produced version N. seq orders every
+    revision of every article, and is the change feed's position."""
+
+    seq = BigIntegerField(primary_key=True)
+    article_id = CharField(max_length=36)
+    version = IntegerField()
+    op = CharField(max_length=8)
+    at = DateTimeField()
+    source = CharField(max_length=253)
+    key_id = CharField(max_length=36, null=True)
+    # The whole article row as it was after this change, as JSON.
+    snapshot = TextField()
+
+
+class FeedPosition(BaseModel):
+    id = IntegerField(primary_key=True)
+    seq = BigIntegerField()
+
+    class Meta:
+        table_name = "feed_position"
+
+
+class ApiKey(BaseModel):
+    id = CharField(max_length=36, primary_key=True)
+    name = CharField(max_length=100)
+    scope = CharField(max_length=8)
+    prefix = CharField(max_length=16)
+    # sha256 of the secret: the secret itself is shown once and never stored.
+    secret_hash = CharField(max_length=64)
+    created_at = DateTimeField()
+    revoked_at = DateTimeField(null=True)

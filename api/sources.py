@@ -133,8 +133,12 @@ class SourceItem(MethodView):
         """Delete a source that has no articles"""
         with database.atomic():
             source = _get_locked(domain)
-            if Article.select().where(Article.source == domain).exists():
+            if Article.select().where((Article.source == domain)
+                                      & Article.deleted_at.is_null()).exists():
                 raise Problem(409, f"{domain} still has {source.article_count} article(s); "
                                    "delete them first.", kind="source-in-use")
+            # Its deleted articles' tombstones go with it; their revisions, and so the
+            # change feed, keep every entry.
+            Article.delete().where(Article.source == domain).execute()
             source.delete_instance()
         return "", 204

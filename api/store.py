@@ -14,11 +14,12 @@ from functools import lru_cache
 import uuid6
 from peewee import IntegrityError, fn
 
-from schemas.fields import fold_name
+from schemas.fields import Stamp, fold_name
 
 from . import similarity
-from .db import database, is_sqlite
+from .db import is_sqlite
 from .errors import Problem
+from .journal import record, writing
 from .language import detect_language
 from .models import LIST_FIELDS, Article, ArticleBand, ArticleEntity, ArticleMinHash, Source
 
@@ -32,12 +33,19 @@ ENTITY_KINDS = {
     "cited_sources": "cited_source",
 }
 Check = Callable[[Article | None], None]
+# What a restore copies from the old version besides source and the two times.
+RESTORED = ("external_id", "url", "headline", "summary", "body", "language", *LIST_FIELDS)
 Build = Callable[[Article], dict]
 _WORD = re.compile(r"\w+(?:['\u2019\u200c-]\w+)*")
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def utc_stamp(moment: datetime) -> Stamp:
+    """A stored (naive UTC) instant, to be shown in UTC."""
+    return Stamp(moment, "Z")
 
 
 def word_count(body: str | None) -> int:
@@ -69,8 +77,23 @@ def _by_key(domain: str, external_id: str):
 
 
 def find_by_key(domain: str, external_id: str) -> Article | None:
-    """The article with this natural key, unlocked: for reads."""
-    return _by_key(domain, external_id).first()
+    """The article with this natural key, unlocked: for reads. A tombstone is 410."""
+    article = _by_key(domain, external_id).first()
+    return article if article is None else live(article)
+
+
+def live(article: Article) -> Article:
+    """The article, unless it is a tombstone: then 410 saying when it was deleted."""
+    if article.deleted_at is not None:
+        when = utc_stamp(article.deleted_at).isoformat()
+        raise Problem(410, f"Article {article.id} was deleted at {when}.", kind="gone",
+                      deleted_at=when, current_version=article.version)
+    return article
+
+
+def live_article(article_id: str) -> Article:
+    """The article with this id: 404 if there never was one, 410 if it was deleted."""
+    return live(Article.get_by_id(article_id))
 
 
 def lock_by_key(domain: str, external_id: str) -> Article | None:
@@ -142,8 +165,9 @@ def _kept_basis(stored: Article | None, published) -> str:
 
 def unchanged(article: Article, columns: dict) -> bool:
     """Whether writing columns would leave the stored article as it is."""
-    return all(getattr(article, "source_id" if name == "source" else name) == value
-               for name, value in columns.items())
+    return article.deleted_at is None and all(
+        getattr(article, "source_id" if name == "source" else name) == value
+        for name, value in columns.items())
 
 
 def index_key(name: str) -> str:
@@ -196,7 +220,7 @@ def annotate_duplicates(articles: list[Article]) -> list[Article]:
     firsts = {}
     if digests:
         firsts = dict(Article.select(Article.content_hash, fn.MIN(Article.id))
-                      .where(Article.content_hash.in_(digests))
+                      .where(Article.content_hash.in_(digests) & Article.deleted_at.is_null())
                       .group_by(Article.content_hash).tuples())
     for article in articles:
         first = firsts.get(article.content_hash)
@@ -220,34 +244,44 @@ def _insert(data: dict, columns: dict | None = None) -> Article:
     _index_entities(columns["id"], data)
     _index_minhash(columns["id"], columns["body"])
     _count(columns["source"], +1)
-    return Article(**columns)
+    article = Article(**columns)
+    record(article, "created")
+    return article
 
 
 def _update(article: Article, data: dict, columns: dict | None = None) -> Article:
+    """Write a new version of article; a tombstone comes back to life."""
     columns = columns or columns_for(data, article)
     ensure_source(columns["source"])
     _raise_if_taken(data, article.id)
-    columns = columns | {"version": article.version + 1, "updated_at": utc_now()}
+    revived = article.deleted_at is not None
+    columns = columns | {"version": article.version + 1, "updated_at": utc_now(),
+                         "deleted_at": None}
     changed = Article.update(columns).where(
         (Article.id == article.id) & (Article.version == article.version)).execute()
     if changed != 1:
         raise Problem(412, "The article changed while this request was being handled; "
                            "fetch it again and retry.", kind="edit-conflict")
     _index_entities(article.id, data)
-    if columns["body"] != article.body:
+    if revived or columns["body"] != article.body:
         _index_minhash(article.id, columns["body"])
-    if article.source_id != columns["source"]:
-        # In domain order, like every writer, so two moves cannot deadlock.
-        for domain, change in sorted([(article.source_id, -1), (columns["source"], +1)]):
-            _count(domain, change)
-    return Article(id=article.id, created_at=article.created_at, **columns)
+    counts = [(columns["source"], +1)] if revived else []
+    if not revived and article.source_id != columns["source"]:
+        counts = [(article.source_id, -1), (columns["source"], +1)]
+    # In domain order, like every writer, so two moves cannot deadlock.
+    for domain, change in sorted(counts):
+        _count(domain, change)
+    updated = Article(id=article.id, created_at=article.created_at, **columns)
+    record(updated, "created" if revived else "updated")
+    return updated
 
 
 def upsert(data: dict, columns: dict | None = None) -> tuple[str, Article]:
     """Create, replace or leave alone the article keyed by (source, external_id), else url.
 
-    Returns 'created', 'updated' or 'unchanged' with the stored article. columns, when
-    given, are columns_for(data) computed already (the batch path has them).
+    Returns 'created', 'updated' or 'unchanged' with the stored article; writing a
+    tombstone's key brings it back ('created'). columns, when given, are
+    columns_for(data) computed already (the batch path has them).
     """
     existing = None
     if data.get("external_id") is not None:
@@ -259,31 +293,62 @@ def upsert(data: dict, columns: dict | None = None) -> tuple[str, Article]:
         return "created", _insert(data, columns)
     if unchanged(existing, columns):
         return "unchanged", existing
-    return "updated", _update(existing, data, columns)
+    status = "created" if existing.deleted_at is not None else "updated"
+    return status, _update(existing, data, columns)
 
 
 def _naming_conflicts(write, data: dict, own_id: str | None):
     """Run write in a transaction; a unique-index race becomes a 409 naming the winner."""
     try:
-        with database.atomic():
+        with writing():
             return write()
     except IntegrityError:
-        with database.atomic():
+        with writing():
             _raise_if_taken(data, own_id)
         raise
 
 
+def _tombstone_for(data: dict) -> Article | None:
+    """The deleted article holding this item's natural key (else its url), locked."""
+    if data.get("external_id") is not None:
+        article = lock_by_key(data["source"], data["external_id"])
+    elif data.get("url") is not None:
+        article = locked(Article.select().where(Article.url == data["url"])).first()
+    else:
+        return None
+    return article if article is not None and article.deleted_at is not None else None
+
+
 def create_article(data: dict) -> Article:
-    return _naming_conflicts(lambda: _insert(data), data, None)
+    """Store a new article; one whose key a deleted article holds brings that one back."""
+    def write():
+        tombstone = _tombstone_for(data)
+        return _insert(data) if tombstone is None else _update(tombstone, data)
+    return _naming_conflicts(write, data, None)
+
+
+def _lock(article_id: str) -> Article:
+    return live(locked(Article.select().where(Article.id == article_id)).get())
 
 
 def modify_article(article_id: str, check: Check, build: Build) -> Article:
     """Read-check-write in one transaction: check(article) may refuse (412),
     build(article) returns the validated new fields."""
-    with database.atomic():
-        article = locked(Article.select().where(Article.id == article_id)).get()
+    with writing():
+        article = _lock(article_id)
         check(article)
         return _update(article, build(article))
+
+
+def restore_article(article_id: str, old: Article, check: Check) -> Article:
+    """Make an earlier version's content current as a new version (a tombstone too)."""
+    data = {"source": old.source_id, **{name: getattr(old, name) for name in RESTORED},
+            "published_at": old.published_stamp, "modified_at": old.modified_stamp,
+            "dateline": old.dateline_parts, "published_at_basis": old.published_at_basis}
+    with writing():
+        article = locked(Article.select().where(Article.id == article_id)).get()
+        check(article if article.deleted_at is None else None)
+        return _update(article, data)
 
 
 def put_by_key(domain: str, external_id: str, data: dict, check: Check) -> tuple[Article, bool]:
@@ -291,12 +356,13 @@ def put_by_key(domain: str, external_id: str, data: dict, check: Check) -> tuple
     def write():
         ensure_source(domain)
         article = lock_by_key(domain, external_id)
+        if article is None or article.deleted_at is not None:
+            check(None)
+            return (_insert(data) if article is None else _update(article, data)), True
         check(article)
-        if article is None:
-            return _insert(data), True
         return _update(article, data), False
     try:
-        with database.atomic():
+        with writing():
             return write()
     except IntegrityError:
         # A concurrent request created the same key first: now it is a replace.
@@ -304,8 +370,17 @@ def put_by_key(domain: str, external_id: str, data: dict, check: Check) -> tuple
 
 
 def delete_article(article_id: str, check: Check) -> None:
-    with database.atomic():
-        article = locked(Article.select().where(Article.id == article_id)).get()
+    """Leave a tombstone: the row and its history stay, reads answer 410."""
+    with writing():
+        article = _lock(article_id)
         check(article)
-        Article.delete().where(Article.id == article.id).execute()
+        now = utc_now()
+        Article.update(deleted_at=now, updated_at=now, version=Article.version + 1).where(
+            Article.id == article.id).execute()
+        # A deleted article is nobody's near-duplicate; a revival indexes it again.
+        ArticleMinHash.delete().where(ArticleMinHash.article == article.id).execute()
+        ArticleBand.delete().where(ArticleBand.article == article.id).execute()
         _count(article.source_id, -1)
+        article.deleted_at, article.updated_at = now, now
+        article.version += 1
+        record(article, "deleted")

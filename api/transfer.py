@@ -102,8 +102,9 @@ def export_lines(batch_size: int = 1000) -> Iterator[str]:
     schema = ArticleSchema()
     after = ""
     while True:
-        rows = annotate_duplicates(list(Article.select().where(Article.id > after)
-                                        .order_by(Article.id).limit(batch_size)))
+        rows = annotate_duplicates(list(
+            Article.select().where((Article.id > after) & Article.deleted_at.is_null())
+            .order_by(Article.id).limit(batch_size)))
         for article in rows:
             yield json.dumps(schema.dump(article), ensure_ascii=False) + "\n"
         if len(rows) < batch_size:

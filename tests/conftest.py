@@ -45,7 +45,7 @@ SAMPLE_ARTICLE = {
 }
 
 TABLES = ("article_entity", "article_band", "article_minhash", "article", "source",
-          "idempotency_key")
+          "idempotency_key", "revision", "feed_position", "api_key")
 
 
 @pytest.fixture
@@ -88,6 +88,7 @@ def database_url(postgres_url, tmp_path):
     db = open_database(postgres_url, pool_size=1)
     with db.connection_context():
         db.execute_sql(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+        db.execute_sql("INSERT INTO feed_position (id, seq) VALUES (1, 0)")
     db.close_all()
     return postgres_url
 

@@ -117,14 +117,6 @@ def test_patch_with_a_read_only_field_is_refused(client, create):
     assert response.json["errors"][0]["pointer"] == "/version"
 
 
-def test_delete_removes_the_article(client, create):
-    created = create()
-
-    assert client.delete(f"/articles/{created['id']}").status_code == 204
-    assert client.get(f"/articles/{created['id']}").status_code == 404
-    assert client.get("/sources/kayhan.ir").json["article_count"] == 0
-
-
 def test_unknown_article_is_404(client):
     response = client.get("/articles/01900000-0000-7000-8000-000000000000")
 

@@ -1,0 +1,123 @@
+"""/changes: every change to every article, in one strict order a mirror can replay."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from flask import Response, request, stream_with_context
+from flask.views import MethodView
+
+from schemas.revision import ChangePageSchema, ChangeQuerySchema, ChangeSchema
+
+from . import store
+from .db import database
+from .errors import Problem
+from .http import JSON, Blueprint, produces
+from .journal import last_seq
+from .models import ArticleEntity, Revision
+
+blp = Blueprint("changes", __name__, description="The change feed.")
+
+EVENT_STREAM = "text/event-stream"
+_POLL_SECONDS = 0.2
+_KEEPALIVE_SECONDS = 15
+_POSITION = re.compile(r"^[0-9]{1,18}$")
+
+
+def read_changes(query: dict, since: int) -> tuple[list[Revision], int]:
+    """The changes after since, and the position to continue from.
+
+    The feed position is read first: positions commit in order, so every change up to
+    it is already visible, and the page may end there even when filters skip the rest.
+    """
+    ceiling = last_seq()
+    select = (Revision.select(Revision.seq, Revision.article_id, Revision.op,
+                              Revision.version, Revision.at)
+              .where((Revision.seq > since) & (Revision.seq <= ceiling)))
+    if query.get("source"):
+        select = select.where(Revision.source.in_(query["source"]))
+    if query.get("tag"):
+        tagged = ArticleEntity.select(ArticleEntity.article).where(
+            (ArticleEntity.kind == "tag")
+            & ArticleEntity.value.in_([store.index_key(name) for name in query["tag"]]))
+        select = select.where(Revision.article_id.in_(tagged))
+    rows = list(select.order_by(Revision.seq).limit(query["limit"]))
+    if len(rows) == query["limit"]:
+        return rows, rows[-1].seq
+    return rows, max(ceiling, since)
+
+
+def _change(row: Revision) -> dict:
+    return {"seq": str(row.seq), "id": row.article_id, "op": row.op, "version": row.version,
+            "at": row.at}
+
+
+def _wait_for_changes(query: dict, since: int) -> tuple[list[Revision], int]:
+    deadline = time.monotonic() + query["timeout"]
+    while True:
+        rows, last = read_changes(query, since)
+        if rows or time.monotonic() >= deadline:
+            return rows, last
+        # Give the connection back while idle, so a long poll holds no pool slot.
+        database.close()
+        time.sleep(_POLL_SECONDS)
+
+
+def _event_stream(query: dict, since: int) -> Response:
+    schema = ChangeSchema()
+
+    def events():
+        position, deadline = since, time.monotonic() + query["timeout"]
+        quiet_since = time.monotonic()
+        yield "retry: 1000\n\n"
+        while time.monotonic() < deadline:
+            rows, position = read_changes(query, position)
+            for row in rows:
+                data = json.dumps(schema.dump(_change(row)))
+                yield f"id: {row.seq}\nevent: change\ndata: {data}\n\n"
+            if rows:
+                quiet_since = time.monotonic()
+                continue
+            if time.monotonic() - quiet_since > _KEEPALIVE_SECONDS:
+                quiet_since = time.monotonic()
+                yield ": keep-alive\n\n"
+            database.close()
+            time.sleep(_POLL_SECONDS)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(stream_with_context(events()), mimetype=EVENT_STREAM, headers=headers)
+
+
+_STREAM_RESPONSE = {200: {"content": {EVENT_STREAM: {"schema": {
+    "type": "string",
+    "description": "Server-sent events: one `change` event per change, its `id` the seq; "
+                   "the stream ends after `timeout` seconds and EventSource reconnects "
+                   "with Last-Event-ID."}}}}}
+
+
+@blp.route("/changes")
+class Changes(MethodView):
+    @produces(JSON, EVENT_STREAM)
+    @blp.doc(responses=_STREAM_RESPONSE, parameters=[{
+        "in": "header", "name": "Last-Event-ID", "required": False,
+        "description": "For event streams: the seq to continue after (when `since` is absent).",
+        "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}])
+    @blp.arguments(ChangeQuerySchema, location="query", error_status_code=400)
+    @blp.response(200, ChangePageSchema)
+    def get(self, query):
+        """List changes to articles in the order they were committed"""
+        wants_stream = request.accept_mimetypes.best_match((JSON, EVENT_STREAM)) == EVENT_STREAM
+        resume = request.headers.get("Last-Event-ID")
+        if resume is not None and not _POSITION.match(resume):
+            raise Problem(400, "Last-Event-ID must be a seq this feed sent.",
+                          kind="invalid-position")
+        since = int(query.get("since") or (resume if wants_stream else None) or 0)
+        if wants_stream:
+            return _event_stream(query, since)
+        if query["feed"] == "longpoll":
+            rows, last = _wait_for_changes(query, since)
+        else:
+            rows, last = read_changes(query, since)
+        return {"changes": [_change(row) for row in rows], "last_seq": str(last)}

@@ -1,0 +1,99 @@
+"""/articles/{id}/revisions: every version an article has had, and restoring one."""
+
+from __future__ import annotations
+
+import itertools
+
+from flask.views import MethodView
+
+from schemas.article import ArticleSchema
+from schemas.revision import (
+    ArticleVersionSchema,
+    RevisionPageSchema,
+    RevisionQuerySchema,
+)
+
+from . import store
+from .articles import article_etag, check_preconditions
+from .errors import Problem
+from .http import Blueprint
+from .journal import from_snapshot
+from .models import Article, Revision
+from .pagination import decode_cursor, encode_cursor, link_header, next_page_url
+from .spec import CONDITIONAL_WRITE, ETAG_HEADER, LINK_HEADER
+
+blp = Blueprint("revisions", __name__, description="Article history.")
+
+_ORDER = "-version"
+# Fields whose change is the version itself, not an edit.
+_BOOKKEEPING = ("id", "duplicate_of", "version", "created_at", "updated_at")
+_compared = ArticleSchema(exclude=_BOOKKEEPING)
+
+
+def _changes(before: Revision | None, after: Revision) -> dict:
+    if after.op == "deleted":
+        return {}
+    new = _compared.dump(from_snapshot(after.snapshot))
+    old = _compared.dump(from_snapshot(before.snapshot)) if before else {}
+    return {name: {"old": old.get(name), "new": value}
+            for name, value in new.items() if old.get(name) != value}
+
+
+def _revision(article_id: str, version: int) -> Revision:
+    Article.get_by_id(article_id)
+    found = Revision.get_or_none((Revision.article_id == article_id)
+                                 & (Revision.version == version))
+    if found is None:
+        raise Problem(404, f"Article {article_id} has no version {version}.")
+    return found
+
+
+@blp.route("/articles/<uuid:article_id>/revisions")
+class Revisions(MethodView):
+    @blp.arguments(RevisionQuerySchema, location="query", error_status_code=400)
+    @blp.response(200, RevisionPageSchema, headers=LINK_HEADER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, query, article_id):
+        """List an article's changes, newest first"""
+        article_id = str(article_id)
+        Article.get_by_id(article_id)
+        select = Revision.select().where(Revision.article_id == article_id)
+        if "cursor" in query:
+            (before,) = decode_cursor(query["cursor"], _ORDER)
+            select = select.where(Revision.version < before)
+        rows = list(select.order_by(Revision.version.desc()).limit(query["limit"] + 1))
+        next_url = None
+        if len(rows) > query["limit"]:
+            rows = rows[:query["limit"]]
+            next_url = next_page_url(encode_cursor(_ORDER, [rows[-1].version]))
+        if rows:
+            rows.append(Revision.get_or_none((Revision.article_id == article_id)
+                                             & (Revision.version == rows[-1].version - 1)))
+        items = [{"version": row.version, "op": row.op, "at": row.at, "key_id": row.key_id,
+                  "changes": _changes(earlier, row)}
+                 for row, earlier in itertools.pairwise(rows)]
+        return {"items": items, "next": next_url}, 200, link_header(next_url)
+
+
+@blp.route("/articles/<uuid:article_id>/revisions/<int:version>")
+class RevisionItem(MethodView):
+    @blp.response(200, ArticleVersionSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, article_id, version):
+        """Fetch an article as it was at one version"""
+        return from_snapshot(_revision(str(article_id), version).snapshot)
+
+
+@blp.route("/articles/<uuid:article_id>/revisions/<int:version>/restore")
+class RevisionRestore(MethodView):
+    @blp.doc(parameters=CONDITIONAL_WRITE[:1])
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT",
+                      description="Another article now holds the old version's key or url.")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
+    def post(self, article_id, version):
+        """Make an earlier version current again, as a new version"""
+        old = from_snapshot(_revision(str(article_id), version).snapshot)
+        article = store.restore_article(str(article_id), old, check_preconditions)
+        return article, 200, {"ETag": article_etag(article)}

@@ -1,0 +1,176 @@
+"""The change feed: a strict order that lets a client rebuild the collection exactly."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+from api.models import Article
+
+
+def _feed(client, url="/changes"):
+    response = client.get(url)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_feed_lists_every_change_in_order(client, create):
+    created = create()
+    client.patch(f"/articles/{created['id']}", json={"summary": "changed"})
+    client.delete(f"/articles/{created['id']}")
+
+    page = _feed(client)
+
+    assert [(c["id"], c["op"], c["version"]) for c in page["changes"]] == [
+        (created["id"], "created", 1), (created["id"], "updated", 2),
+        (created["id"], "deleted", 3)]
+    seqs = [c["seq"] for c in page["changes"]]
+    assert all(isinstance(seq, str) for seq in seqs)
+    assert page["last_seq"] == seqs[-1]
+    assert _feed(client, f"/changes?since={seqs[0]}")["changes"][0]["seq"] == seqs[1]
+
+
+def test_an_idle_feed_keeps_its_position(client, create):
+    create()
+    first = _feed(client)
+
+    again = _feed(client, f"/changes?since={first['last_seq']}")
+
+    assert again == {"changes": [], "last_seq": first["last_seq"]}
+
+
+def test_feed_pages_follow_last_seq(client, sample):
+    client.post("/articles/batch", json=[{**sample, "external_id": str(n), "url": None}
+                                         for n in range(7)])
+
+    seen, since = [], "0"
+    while True:
+        page = _feed(client, f"/changes?since={since}&limit=3")
+        if not page["changes"]:
+            break
+        seen += [change["id"] for change in page["changes"]]
+        since = page["last_seq"]
+
+    assert len(seen) == len(set(seen)) == 7
+
+
+def test_feed_filters_by_source_and_tag(client, create):
+    kayhan = create(tags=["Border"])
+    other = create(source="example.org", external_id="9", url=None, tags=["Sport"])
+
+    by_source = _feed(client, "/changes?source=example.org")["changes"]
+    by_tag = _feed(client, "/changes?tag=border")["changes"]
+
+    assert [c["id"] for c in by_source] == [other["id"]]
+    assert [c["id"] for c in by_tag] == [kayhan["id"]]
+
+
+def test_a_forged_position_is_400(client):
+    response = client.get("/changes?since=abc")
+
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+
+
+def test_long_poll_answers_when_a_change_arrives(app, client, create, sample):
+    create()
+    position = _feed(client)["last_seq"]
+
+    def write_later():
+        time.sleep(0.5)
+        app.test_client().post("/articles", json={**sample, "external_id": "2", "url": None})
+
+    writer = threading.Thread(target=write_later)
+    started = time.monotonic()
+    writer.start()
+    page = _feed(client, f"/changes?since={position}&feed=longpoll&timeout=10")
+    writer.join()
+
+    assert [c["op"] for c in page["changes"]] == ["created"]
+    assert 0.4 < time.monotonic() - started < 8
+
+
+def test_long_poll_gives_up_after_its_timeout(client):
+    started = time.monotonic()
+
+    page = _feed(client, "/changes?feed=longpoll&timeout=0.5")
+
+    assert page == {"changes": [], "last_seq": "0"}
+    assert time.monotonic() - started >= 0.5
+
+
+def test_event_stream_sends_each_change_with_its_seq(client, create):
+    created = create()
+
+    response = client.get("/changes?timeout=0.3", headers={"Accept": "text/event-stream"})
+    text = response.get_data(as_text=True)
+
+    assert response.mimetype == "text/event-stream"
+    assert "event: change" in text
+    assert f'"id": "{created["id"]}"' in text
+    seq = _feed(client)["last_seq"]
+    assert f"id: {seq}\n" in text
+    resumed = client.get("/changes?timeout=0.3", headers={
+        "Accept": "text/event-stream", "Last-Event-ID": seq}).get_data(as_text=True)
+    assert "event: change" not in resumed
+
+
+def test_a_mirror_built_from_the_feed_equals_the_collection(app, sample):
+    """Writers create, edit and delete while a reader applies the feed page by page;
+    once the writers stop and the reader catches up, its copy is the collection."""
+    stop = threading.Event()
+    failures = []
+
+    def writer(number):
+        client = app.test_client()
+        rng = random.Random(number)
+        ids = []
+        while not stop.is_set():
+            roll = rng.random()
+            if roll < 0.5 or not ids:
+                response = client.post("/articles/batch", json=[
+                    {**sample, "external_id": f"{number}-{rng.randrange(10**9)}", "url": None,
+                     "body": f"text {rng.random()}"} for _ in range(rng.randint(1, 4))])
+                ids += [item["id"] for item in response.json["results"]]
+            elif roll < 0.85:
+                response = client.patch(f"/articles/{rng.choice(ids)}",
+                                        json={"summary": str(rng.random())})
+            else:
+                response = client.delete(f"/articles/{rng.choice(ids)}")
+            if response.status_code >= 500:
+                failures.append(response.status_code)
+
+    mirror, seqs, since = {}, [], "0"
+    reader = app.test_client()
+
+    def catch_up():
+        nonlocal since
+        while True:
+            page = _feed(reader, f"/changes?since={since}&limit=50")
+            for change in page["changes"]:
+                mirror[change["id"]] = (change["version"], change["op"] != "deleted")
+                seqs.append(int(change["seq"]))
+            since = page["last_seq"]
+            if not page["changes"]:
+                return
+
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in writers:
+        thread.start()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        catch_up()
+    stop.set()
+    for thread in writers:
+        thread.join()
+    catch_up()
+
+    with app.app_context():
+        stored = {article.id: (article.version, article.deleted_at is None)
+                  for article in Article.select(Article.id, Article.version,
+                                                Article.deleted_at)}
+    assert not failures
+    assert len(stored) > 20
+    assert mirror == stored
+    assert seqs == list(range(1, len(seqs) + 1)), "the feed skipped or repeated a position"
