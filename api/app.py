@@ -8,11 +8,12 @@ from typing import Any
 from flask import Flask, g, request
 from flask_cors import CORS
 
-from . import articles, batch, changes, docs, health, revisions, sources
+from . import articles, auth, batch, changes, docs, health, keys, revisions, sources
 from .config import load_settings
 from .db import database, open_database, reading_replica
 from .errors import register_error_handlers
 from .http import assign_request_id, install_converters, install_http_hooks
+from .limits import install_rate_limits
 from .logs import configure_logging
 from .observability import install_observability
 from .spec import API_DESCRIPTION, API_TITLE, API_VERSION, OPENAPI_VERSION, Api
@@ -44,14 +45,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # No connection is opened here: peewee takes one from the pool at the first query,
     # so /healthz, /docs and the like answer even while the database is down.
     app.before_request(_choose_database)
+    app.before_request(auth.authenticate)
+    # After authentication, so a caller with a key is counted by its key.
+    install_rate_limits(app)
     app.teardown_request(_close_connection)
     install_converters(app)
     install_http_hooks(app)
     register_error_handlers(app)
     api = Api(app)
     for blueprint in (batch.blp, articles.blp, revisions.blp, changes.blp, sources.blp,
-                      health.blp):
+                      keys.blp, health.blp):
         api.register_blueprint(blueprint)
+    auth.document_security(api.spec)
     app.register_blueprint(docs.blp)
     if app.config["CORS_ORIGINS"]:
         CORS(app, origins=list(app.config["CORS_ORIGINS"]), expose_headers=EXPOSED_HEADERS,
@@ -74,7 +79,9 @@ def _choose_database():
 
 
 def _close_connection(_error=None):
-    if not database.is_closed():
-        database.close()
+    # A read may have used both: the replica for data, the primary for the API key.
+    for used in (database.primary, database.replica):
+        if used is not None and not used.is_closed():
+            used.close()
     if "replica_context" in g:
         g.pop("replica_context").__exit__(None, None, None)

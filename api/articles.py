@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from functools import reduce
 
-from flask import Response, request, url_for
+from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from peewee import Tuple, fn
 
@@ -101,6 +101,10 @@ def _headers(article: Article, **extra) -> dict:
 def check_preconditions(article: Article | None) -> None:
     """Honour If-Match / If-None-Match on a write (RFC 9110 §13)."""
     if_match = request.headers.get("If-Match")
+    if if_match is None and article is not None and current_app.config["REQUIRE_IF_MATCH"]:
+        raise Problem(428, "This service requires If-Match with the article's current ETag "
+                           "on every change; fetch the article and send its ETag.",
+                      kind="precondition-required", current_version=article.version)
     current = article_etag(article) if article else None
     if if_match is not None and (current is None
                                  or not etag_matches(if_match, current, weak=False)):

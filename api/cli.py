@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pathlib
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -47,9 +48,86 @@ def serve(host, port, workers):
             raise click.ClickException(
                 f"{len(pending)} schema migration(s) pending and DATELINE_AUTO_MIGRATE is "
                 "false: run `dateline db upgrade` first.")
+        _first_write_key(db)
     # Close for real: a pooled connection would be inherited by every forked worker.
     db.close_all()
     run(host or settings["HOST"], port or settings["PORT"], workers or settings["WORKERS"])
+
+
+def _first_write_key(db) -> None:
+    """Writes always need a key: with none stored yet, make one and show it once."""
+    from .auth import create_key, has_keys
+    from .db import database
+
+    database.initialize(db)
+    if has_keys():
+        return
+    _, secret = create_key("initial", "write")
+    click.echo("No API key existed, so this write key was created (it is shown only now;\n"
+               "send it as 'Authorization: Bearer <key>'; manage keys with `dateline keys`):")
+    click.echo(secret)
+
+
+@contextmanager
+def _keys_database():
+    from .db import database
+    from .migrations import upgrade
+
+    settings = _settings()
+    database.initialize(_database(settings))
+    with database.connection_context():
+        if settings["AUTO_MIGRATE"]:
+            upgrade(database.obj)
+        yield
+
+
+@main.group()
+def keys():
+    """API keys: create, list, revoke."""
+
+
+@keys.command("create")
+@click.option("--scope", required=True, type=click.Choice(["read", "write", "admin"]))
+@click.option("--name", required=True, help="A unique label for the key.")
+def keys_create(scope, name):
+    """Create a key and print its secret (last line), which is never shown again."""
+    from .auth import create_key
+    from .errors import Problem
+
+    with _keys_database():
+        try:
+            key, secret = create_key(name, scope)
+        except Problem as problem:
+            raise click.ClickException(problem.detail) from None
+    click.echo(f"created key {key.id} ({key.name}, {key.scope})", err=True)
+    click.echo(secret)
+
+
+@keys.command("list")
+def keys_list():
+    """List keys: id, name, scope, created, revoked."""
+    from .models import ApiKey
+
+    with _keys_database():
+        for key in ApiKey.select().order_by(ApiKey.created_at, ApiKey.id):
+            revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            click.echo(f"{key.id}  {key.name:20} {key.scope:6} "
+                       f"created {key.created_at:%Y-%m-%d %H:%M}  {revoked}")
+
+
+@keys.command("revoke")
+@click.argument("id_or_name")
+def keys_revoke(id_or_name):
+    """Revoke a key by id or name."""
+    from .auth import revoke_key
+    from .errors import Problem
+
+    with _keys_database():
+        try:
+            key = revoke_key(id_or_name)
+        except Problem as problem:
+            raise click.ClickException(problem.detail) from None
+    click.echo(f"revoked key {key.id} ({key.name})")
 
 
 @main.group()

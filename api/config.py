@@ -65,6 +65,22 @@ def _log_level(raw: str) -> str:
     return level
 
 
+def _rate(raw: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError("expected a rate such as 600/minute or 10/second") from None
+    return raw.strip()
+
+
+def _redis_url(raw: str) -> str:
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("expected redis://HOST:PORT/DB")
+    return raw
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -98,6 +114,16 @@ SETTINGS = (
     Setting("LOG_LEVEL", "INFO", _log_level, "Least severe log level written."),
     Setting("CORS_ORIGINS", (), _origins,
             "Browser origins allowed to call the API (comma-separated); empty: CORS off."),
+    Setting("READS_NEED_KEY", False, _boolean,
+            "When true, reads need an API key too (read scope); writes always need one."),
+    Setting("REQUIRE_IF_MATCH", False, _boolean,
+            "When true, changing or deleting an article needs If-Match (else 428)."),
+    Setting("RATE_LIMIT", "", _rate,
+            "Requests each API key (or client address, without a key) may make, e.g. "
+            "`600/minute`; empty: no limit."),
+    Setting("REDIS_URL", "", _redis_url,
+            "Redis that keeps rate-limit counters for every worker and instance "
+            "(`redis://HOST:6379/0`); empty: each worker counts in its own memory."),
     Setting("METRICS_TOKEN", "", str,
             "Bearer token /metrics requires; empty: /metrics is open."),
     Setting("HOST", "127.0.0.1", str, "Address `dateline serve` listens on."),

@@ -52,13 +52,22 @@ class RoutingDatabaseProxy(DatabaseProxy):
 
 
 @contextlib.contextmanager
-def reading_replica():
-    """Send this context's queries to the read replica, if one is configured."""
-    token = _reading_replica.set(True)
+def _routed(to_replica: bool):
+    token = _reading_replica.set(to_replica)
     try:
         yield
     finally:
         _reading_replica.reset(token)
+
+
+def reading_replica():
+    """Send this context's queries to the read replica, if one is configured."""
+    return _routed(True)
+
+
+def reading_primary():
+    """Send this context's queries to the primary, even inside reading_replica()."""
+    return _routed(False)
 
 
 # Models bind to this placeholder; create_app points it at the configured database(s).

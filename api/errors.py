@@ -77,6 +77,8 @@ def _from_validation(error: ValidationError):
 
 
 def _from_http(error: HTTPException):
+    if error.response is not None:
+        return error.response  # already a problem (the rate limiter's 429)
     status = error.code or 500
     if status >= 500:
         return _from_unexpected(error)

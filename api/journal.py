@@ -55,7 +55,7 @@ def record(article: Article, op: str) -> None:
 
 
 def _acting_key() -> str | None:
-    return g.get("api_key_id") if has_request_context() else None
+    return g.get("key_id") if has_request_context() else None
 
 
 def _store(pending: list) -> None:

@@ -41,15 +41,33 @@ def prepare_metrics_directory() -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dateline-metrics-")
 
 
+def hide_server_banner() -> None:
+    """Drop gunicorn's Server header, which has no setting of its own: naming the
+    server and its version only helps someone choosing an exploit."""
+    from gunicorn.http import wsgi
+
+    with_banner = wsgi.Response.default_headers
+    if getattr(with_banner, "banner_hidden", False):
+        return
+
+    def default_headers(self):
+        return [line for line in with_banner(self) if not line.startswith("Server:")]
+
+    default_headers.banner_hidden = True
+    wsgi.Response.default_headers = default_headers
+
+
 def run(host: str, port: int, workers: int) -> None:
     prepare_metrics_directory()
+    hide_server_banner()
     DatelineServer({
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
         "worker_class": "sync",
         # SIGTERM: stop accepting, let in-flight requests finish for up to this long.
         "graceful_timeout": 20,
-        "timeout": 60,
+        # Above the longest long poll or event stream (60 s), which hold a worker.
+        "timeout": 90,
         # Requests are logged by the app as JSON lines; gunicorn logs its own events.
         "accesslog": None,
         "errorlog": "-",

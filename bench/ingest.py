@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.synthetic import articles, write_ndjson
+from tests.serving import create_key
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATELINE = [sys.executable, "-c", "from api.cli import main; main()"]
@@ -46,6 +47,7 @@ def measure_import(count: int, database_url: str, folder: Path) -> dict:
 def measure_batch(count: int, database_url: str, clients: int = 2, size: int = 1000) -> dict:
     port = _free_port()
     env = {**os.environ, "DATELINE_DATABASE_URL": database_url}
+    secret = create_key(env, "write", f"bench-{port}")
     server = subprocess.Popen([*DATELINE, "serve", "--port", str(port), "--workers", "2"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -62,7 +64,8 @@ def measure_batch(count: int, database_url: str, clients: int = 2, size: int = 1
         def post(body: bytes) -> int:
             request = urllib.request.Request(
                 f"http://127.0.0.1:{port}/articles/batch", data=body, method="POST",
-                headers={"Content-Type": "application/json"})
+                headers={"Content-Type": "application/json",
+                         "Authorization": f"Bearer {secret}"})
             with urllib.request.urlopen(request, timeout=300) as response:
                 return json.load(response)["counts"]["created"]
 

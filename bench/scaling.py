@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from bench.synthetic import articles
-from tests.serving import DATELINE, free_port
+from tests.serving import DATELINE, create_key, free_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _LUA = """
@@ -75,6 +75,7 @@ def main() -> None:
     url = urlunsplit(urlsplit(args.postgres)._replace(path=f"/{name}"))
     servers = []
     try:
+        secret = create_key({**os.environ, "DATELINE_DATABASE_URL": url}, "write", "bench")
         base, process = _start(url)
         servers.append(process)
         items = list(articles(2000, seed=3))
@@ -82,7 +83,8 @@ def main() -> None:
         for start in range(0, len(items), 500):
             request = urllib.request.Request(
                 f"{base}/articles/batch", data=json.dumps(items[start:start + 500]).encode(),
-                headers={"Content-Type": "application/json"}, method="POST")
+                headers={"Content-Type": "application/json",
+                         "Authorization": f"Bearer {secret}"}, method="POST")
             with urllib.request.urlopen(request, timeout=300) as response:
                 ids += [result["id"] for result in json.load(response)["results"]]
         with tempfile.TemporaryDirectory() as folder:

@@ -13,8 +13,10 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from flask.testing import FlaskClient
 
 from api import create_app
+from api.auth import create_key
 from api.db import database, open_database
 from api.migrations import upgrade
 
@@ -93,16 +95,30 @@ def database_url(postgres_url, tmp_path):
     return postgres_url
 
 
+class KeyedClient(FlaskClient):
+    """A test client that sends an admin key unless a test takes it away."""
+
+    secret = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {self.secret}"
+
+
 @pytest.fixture
 def make_app(database_url):
-    """Build apps on this test's database; the first call migrates it."""
+    """Build apps on this test's database; the first call migrates it and makes an
+    admin key that every test client sends."""
     built = []
+    client_class = type("TestClient", (KeyedClient,), {})
 
     def build(**config):
         app = create_app({"TESTING": True, "DATABASE_URL": database_url, **config})
         if not built:
             with database.connection_context():
                 upgrade(database.obj)
+                client_class.secret = create_key("tests", "admin")[1]
+        app.test_client_class = client_class
         built.append(app)
         return app
 
@@ -121,6 +137,23 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def anonymous(app):
+    """A client that sends no key."""
+    client = app.test_client()
+    del client.environ_base["HTTP_AUTHORIZATION"]
+    return client
+
+
+@pytest.fixture
+def key_for(app):
+    """A secret for a new key with this scope."""
+    def make(scope, name=None):
+        with app.app_context(), database.connection_context():
+            return create_key(name or f"{scope}-{uuid.uuid4().hex[:8]}", scope)[1]
+    return make
 
 
 @pytest.fixture

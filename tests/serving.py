@@ -29,3 +29,12 @@ def wait_until_up(port: int, process) -> None:
         except OSError:
             time.sleep(0.2)
     pytest.fail("server did not become ready")
+
+
+def create_key(env: dict, scope: str = "write", name: str = "tests") -> str:
+    """A new API key's secret, made with `dateline keys create` on env's database."""
+    import subprocess
+
+    result = subprocess.run([*DATELINE, "keys", "create", "--scope", scope, "--name", name],
+                            env=env, capture_output=True, text=True, timeout=60, check=True)
+    return result.stdout.strip().splitlines()[-1]

@@ -75,3 +75,37 @@ def test_racing_batches_never_fail_the_request(app, sample):
     assert {status for statuses in results for status in statuses} == {200}
     listed = app.test_client().get("/articles?limit=100").json["items"]
     assert len(listed) == 20
+
+
+def test_conditional_read_modify_write_loses_no_update(app, create):
+    """Clients each read, add their own tag and write back with If-Match, a fixed number
+    of times: every 200 is in the final article, every refusal is a 412."""
+    article = create(tags=[])
+    path = f"/articles/{article['id']}"
+
+    def client_loop(number):
+        def call():
+            client = app.test_client()
+            written, refused, other = [], 0, []
+            for attempt in range(12):
+                current = client.get(path)
+                tag = f"client{number}-{attempt}"
+                response = client.patch(path, json={"tags": [*current.json["tags"], tag]},
+                                        headers={"If-Match": current.headers["ETag"]})
+                if response.status_code == 200:
+                    written.append(tag)
+                elif response.status_code == 412:
+                    refused += 1
+                else:
+                    other.append(response.status_code)
+            return written, refused, other
+        return call
+
+    outcomes = _in_parallel([client_loop(number) for number in range(6)])
+
+    final = app.test_client().get(path).json
+    written = [tag for tags, _, _ in outcomes for tag in tags]
+    assert [code for _, _, other in outcomes for code in other] == []
+    assert sorted(final["tags"]) == sorted(written)
+    assert final["version"] == 1 + len(written)
+    assert len(written) + sum(refused for _, refused, _ in outcomes) == 6 * 12

@@ -14,13 +14,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.serving import DATELINE, free_port, wait_until_up
+from tests.serving import DATELINE, create_key, free_port, wait_until_up
+
+_KEY = {}
 
 
 def _call(base: str, method: str, path: str, body=None, headers=None):
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"{base}{path}", data=data, method=method,
                                      headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {_KEY['secret']}",
                                               **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -34,6 +37,7 @@ def fleet(postgres_url, database_url):
     if postgres_url is None:
         pytest.skip("the fleet runs on PostgreSQL: set DATELINE_TEST_DATABASE_URL")
     env = {**os.environ, "DATELINE_DATABASE_URL": database_url}
+    _KEY["secret"] = create_key(env)
     instances = []
     for _ in range(2):
         port = free_port()

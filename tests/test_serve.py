@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import urllib.error
 import urllib.request
 
 import pytest
@@ -23,22 +24,41 @@ def env(database_url):
     return {**os.environ, "DATELINE_DATABASE_URL": database_url}
 
 
+def _printed_key(process) -> str:
+    """The write key a first start prints (it comes before the server's own lines)."""
+    for _ in range(50):
+        line = process.stdout.readline()
+        if line.startswith("dl_"):
+            return line.strip()
+    pytest.fail("serve did not print a write key on a database without keys")
+
+
 def test_serve_answers_and_stops_cleanly_on_sigterm(env, sample):
     port = free_port()
     process = subprocess.Popen([*DATELINE, "serve", "--port", str(port), "--workers", "2"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     try:
+        secret = _printed_key(process)
         wait_until_up(port, process)
-        request = urllib.request.Request(
+        anonymous = urllib.request.Request(
             f"http://127.0.0.1:{port}/articles", data=json.dumps(sample).encode(),
             headers={"Content-Type": "application/json"}, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(anonymous, timeout=5)
+        assert refused.value.code == 401
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/articles", data=json.dumps(sample).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {secret}"},
+            method="POST")
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 201
             created = json.load(response)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/articles/{created['id']}",
                                     timeout=5) as response:
             assert json.load(response) == created
+            assert "Server" not in response.headers
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
         for _ in range(30):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).close()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:

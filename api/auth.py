@@ -1,0 +1,146 @@
+"""API keys and who may call what: only a hash of each secret is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+import uuid6
+from flask import current_app, g, request
+from peewee import IntegrityError
+
+from schemas.key import SCOPES  # each scope allows what the ones before it allow
+
+from .db import database, reading_primary
+from .errors import Problem
+from .models import ApiKey
+from .store import utc_now
+
+_SECRET = re.compile(r"^dl_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$")
+# Endpoints anyone may call: probes, the documentation, and /metrics (its own token).
+_OPEN_BLUEPRINTS = frozenset({"health", "docs", "api-docs", "metrics"})
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# POSTs that store nothing count as reads.
+_READ_ENDPOINTS = frozenset({"articles.Extraction"})
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_key(name: str, scope: str) -> tuple[ApiKey, str]:
+    """A new key and its secret, which is shown this once and never stored."""
+    if scope not in SCOPES:
+        raise Problem(422, f"scope must be one of {', '.join(SCOPES)}.", kind="validation-error")
+    prefix = secrets.token_hex(6)
+    secret = f"dl_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(id=str(uuid6.uuid7()), name=name, scope=scope, prefix=prefix,
+                 secret_hash=_digest(secret), created_at=utc_now())
+    try:
+        with database.atomic():
+            key.save(force_insert=True)
+    except IntegrityError:
+        raise Problem(409, f"A key named {name!r} exists already.",
+                      kind="duplicate-key-name") from None
+    return key, secret
+
+
+def find_key(id_or_name: str) -> ApiKey:
+    key = ApiKey.get_or_none((ApiKey.id == id_or_name) | (ApiKey.name == id_or_name))
+    if key is None:
+        raise Problem(404, f"No API key has the id or name {id_or_name!r}.")
+    return key
+
+
+def revoke_key(id_or_name: str) -> ApiKey:
+    key = find_key(id_or_name)
+    if key.revoked_at is None:
+        key.revoked_at = utc_now()
+        ApiKey.update(revoked_at=key.revoked_at).where(ApiKey.id == key.id).execute()
+    return key
+
+
+def has_keys() -> bool:
+    return ApiKey.select().exists()
+
+
+def verify(secret: str) -> ApiKey | None:
+    """The live key this secret belongs to, compared in constant time; else None."""
+    match = _SECRET.match(secret)
+    key = None
+    if match:
+        # On the primary: a key just created or revoked counts at once, replica or not.
+        with reading_primary():
+            key = ApiKey.get_or_none((ApiKey.prefix == match[1])
+                                     & ApiKey.revoked_at.is_null())
+    expected = key.secret_hash if key else _digest("")
+    # Compare even when no key was found, so timing does not tell the two apart.
+    return key if hmac.compare_digest(expected, _digest(secret)) and key else None
+
+
+def required_scope() -> str | None:
+    """The scope this request needs, or None when anyone may make it."""
+    if request.endpoint is None or request.blueprint in _OPEN_BLUEPRINTS:
+        return None
+    if request.blueprint == "keys":
+        return "admin"
+    if request.method in _READS or request.endpoint in _READ_ENDPOINTS:
+        return "read" if current_app.config["READS_NEED_KEY"] else None
+    return "write"
+
+
+def _unauthorized(detail: str, error: str | None = None) -> Problem:
+    challenge = 'Bearer realm="dateline"' + (f', error="{error}"' if error else "")
+    return Problem(401, detail, kind="unauthorized", headers={"WWW-Authenticate": challenge})
+
+
+def authenticate() -> None:
+    """Before each request: identify the caller's key and check its scope."""
+    if request.blueprint in _OPEN_BLUEPRINTS:
+        return  # /metrics reads its own bearer token
+    header = request.headers.get("Authorization")
+    key = None
+    if header is not None:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise _unauthorized("Send the API key as 'Authorization: Bearer <key>'.",
+                                "invalid_request")
+        key = verify(secret.strip())
+        if key is None:
+            raise _unauthorized("The API key is unknown or revoked.", "invalid_token")
+        g.key_id = key.id
+    needed = required_scope()
+    if needed is None:
+        return
+    if key is None:
+        raise _unauthorized(f"This request needs an API key with the {needed} scope.")
+    if SCOPES.index(key.scope) < SCOPES.index(needed):
+        raise Problem(403, f"The key {key.name!r} has the {key.scope} scope; this request "
+                           f"needs {needed}.", kind="forbidden", key_scope=key.scope,
+                      needed_scope=needed)
+
+
+_OPEN_PATHS = ("/healthz", "/readyz")
+
+
+def document_security(spec) -> None:
+    """Mark each operation in the OpenAPI document with the key it needs."""
+    spec.components.security_scheme("apiKey", {
+        "type": "http", "scheme": "bearer",
+        "description": "An API key from `dateline keys create` or POST /keys, sent as "
+                       "'Authorization: Bearer <key>'. Scopes: read < write < admin."})
+    for path, operations in spec._paths.items():  # apispec keeps registered paths here
+        for method, operation in operations.items():
+            if path in _OPEN_PATHS or method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            needed = "admin" if path.startswith("/keys") else (
+                "read" if method == "get" or path == "/extract" else "write")
+            if needed == "read":
+                operation["security"] = [{}, {"apiKey": []}]
+                continue
+            operation["security"] = [{"apiKey": []}]
+            responses = operation.setdefault("responses", {})
+            for status, name in (("401", "UNAUTHORIZED"), ("403", "FORBIDDEN")):
+                responses.setdefault(status, spec.components.get_ref("response", name))

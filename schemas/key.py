@@ -1,0 +1,38 @@
+"""API key schemas."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .fields import OffsetDateTime, Text
+
+SCOPES = ("read", "write", "admin")
+
+
+class KeyInputSchema(Schema):
+    name = Text(max_length=100, required=True, metadata={
+        "description": "Unique label, e.g. who or what holds the key.",
+        "example": "newsroom-ingest"})
+    scope = fields.String(required=True, validate=validate.OneOf(SCOPES), metadata={
+        "description": "read: GET only; write: also create, change and delete articles "
+                       "and sources; admin: also manage keys."})
+
+
+class KeySchema(Schema):
+    id = fields.String(dump_only=True)
+    name = fields.String(required=True)
+    scope = fields.String(required=True, metadata={"enum": list(SCOPES)})
+    prefix = fields.String(dump_only=True, metadata={
+        "description": "The part of the secret after dl_ that identifies it in logs."})
+    created_at = OffsetDateTime(dump_only=True)
+    revoked_at = OffsetDateTime(dump_only=True, allow_none=True)
+
+
+class KeyCreatedSchema(KeySchema):
+    secret = fields.String(dump_only=True, metadata={
+        "description": "Send as 'Authorization: Bearer <secret>'. Shown only in this "
+                       "response: the service keeps a hash."})
+
+
+class KeyListSchema(Schema):
+    items = fields.List(fields.Nested(KeySchema), required=True)
