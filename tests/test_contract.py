@@ -44,7 +44,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=60, deadline=None,
+# DATELINE_FUZZ_EXAMPLES raises the examples per operation for a long hostile run.
+@settings(max_examples=int(os.environ.get("DATELINE_FUZZ_EXAMPLES", "60")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much, HealthCheck.data_too_large])
 def test_every_operation_conforms(case, app):
