@@ -11,7 +11,7 @@ import uuid6
 from flask import current_app, g, request
 from peewee import IntegrityError
 
-from schemas.key import SCOPES  # each scope allows what the ones before it allow
+from schemas.key import KEY_NAME, SCOPES  # each scope allows what the ones before it allow
 
 from .db import database, reading_primary
 from .errors import Problem
@@ -34,6 +34,9 @@ def create_key(name: str, scope: str) -> tuple[ApiKey, str]:
     """A new key and its secret, which is shown this once and never stored."""
     if scope not in SCOPES:
         raise Problem(422, f"scope must be one of {', '.join(SCOPES)}.", kind="validation-error")
+    if not re.match(KEY_NAME, name):
+        raise Problem(422, "A key name is letters, digits, '.', '_' and '-', up to 100, "
+                           "starting with a letter or digit.", kind="validation-error")
     prefix = secrets.token_hex(6)
     secret = f"dl_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(id=str(uuid6.uuid7()), name=name, scope=scope, prefix=prefix,

@@ -156,6 +156,17 @@ def _check_body():
                       if request.method == "PATCH" else None)
 
 
+def _check_path():
+    # The server percent-decodes the path and werkzeug reads it as UTF-8, replacing what
+    # is not: two different byte strings could then name the same article.
+    try:
+        request.environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+    except UnicodeEncodeError:
+        return  # the server handed over text, not bytes: nothing was replaced
+    except UnicodeDecodeError:
+        raise Problem(400, "The path is not valid UTF-8.", kind="invalid-path") from None
+
+
 def _check_accept():
     if not request.headers.get("Accept") or request.endpoint is None:
         return
@@ -174,6 +185,8 @@ def _stamp_response(response):
 def install_converters(app: Flask) -> None:
     app.url_map.converters["domain"] = DomainConverter
     app.url_map.converters["external_id"] = ExternalIdConverter
+    app.url_map.converters["version"] = VersionConverter
+    app.url_map.converters["key_ref"] = KeyRefConverter
 
 
 def assign_request_id(app: Flask) -> None:
@@ -182,6 +195,7 @@ def assign_request_id(app: Flask) -> None:
 
 
 def install_http_hooks(app: Flask) -> None:
+    app.before_request(_check_path)
     app.before_request(_check_accept)
     app.before_request(_check_body)
     app.after_request(_stamp_response)
@@ -203,6 +217,21 @@ class DomainConverter(BaseConverter):
         if domain is None:
             raise ValidationError()
         return domain
+
+
+class VersionConverter(BaseConverter):
+    """An article version in a path: a whole number small enough for every database."""
+
+    regex = r"[0-9]{1,9}"
+
+    def to_python(self, value):
+        return int(value)
+
+
+class KeyRefConverter(BaseConverter):
+    """An API key's id or name in a path (names are limited to these characters)."""
+
+    regex = r"[A-Za-z0-9._-]{1,100}"
 
 
 class ExternalIdConverter(BaseConverter):

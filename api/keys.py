@@ -32,7 +32,7 @@ class Keys(MethodView):
         return {**key.__data__, "secret": secret}, 201, {"Location": location}
 
 
-@blp.route("/keys/<key_id>")
+@blp.route("/keys/<key_ref:key_id>")
 class KeyItem(MethodView):
     @blp.response(200, KeySchema)
     @blp.alt_response(404, response="NOT_FOUND")

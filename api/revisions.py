@@ -75,7 +75,7 @@ class Revisions(MethodView):
         return {"items": items, "next": next_url}, 200, link_header(next_url)
 
 
-@blp.route("/articles/<uuid:article_id>/revisions/<int:version>")
+@blp.route("/articles/<uuid:article_id>/revisions/<version:version>")
 class RevisionItem(MethodView):
     @blp.response(200, ArticleVersionSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -84,7 +84,7 @@ class RevisionItem(MethodView):
         return from_snapshot(_revision(str(article_id), version).snapshot)
 
 
-@blp.route("/articles/<uuid:article_id>/revisions/<int:version>/restore")
+@blp.route("/articles/<uuid:article_id>/revisions/<version:version>/restore")
 class RevisionRestore(MethodView):
     @blp.doc(parameters=CONDITIONAL_WRITE[:1])
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER)

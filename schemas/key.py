@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from .fields import OffsetDateTime, Text
+from .fields import OffsetDateTime
 
 SCOPES = ("read", "write", "admin")
+KEY_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 
 class KeyInputSchema(Schema):
-    name = Text(max_length=100, required=True, metadata={
-        "description": "Unique label, e.g. who or what holds the key.",
-        "example": "newsroom-ingest"})
+    name = fields.String(required=True, validate=validate.Regexp(
+        KEY_NAME, error="Up to 100 letters, digits, '.', '_' and '-', starting with a letter "
+                        "or digit."),
+        metadata={"description": "Unique label, e.g. who or what holds the key.",
+                  "example": "newsroom-ingest"})
     scope = fields.String(required=True, validate=validate.OneOf(SCOPES), metadata={
         "description": "read: GET only; write: also create, change and delete articles "
                        "and sources; admin: also manage keys."})
