@@ -17,7 +17,6 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -25,8 +24,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+from bench.server import start as start_server
 from bench.synthetic import articles
-from tests.serving import DATELINE, create_key, free_port
+from tests.serving import create_key
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _LUA = """
@@ -36,20 +36,6 @@ request = function()
   return wrk.format("GET", "/articles/" .. ids[math.random(#ids)])
 end
 """
-
-
-def _start(database_url: str) -> tuple[str, subprocess.Popen]:
-    port = free_port()
-    process = subprocess.Popen([*DATELINE, "serve", "--port", str(port), "--workers", "2"],
-                               env={**os.environ, "DATELINE_DATABASE_URL": database_url},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
-            return f"http://127.0.0.1:{port}", process
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not start")
 
 
 def _wrk(base: str, script: str, seconds: int, connections: int) -> subprocess.Popen:
@@ -76,7 +62,7 @@ def main() -> None:
     servers = []
     try:
         secret = create_key({**os.environ, "DATELINE_DATABASE_URL": url}, "write", "bench")
-        base, process = _start(url)
+        base, process = start_server(url)
         servers.append(process)
         items = list(articles(2000, seed=3))
         ids = []
@@ -94,7 +80,7 @@ def main() -> None:
             script.write_text(_LUA % id_file)
             one = _parse(_wrk(base, str(script), args.seconds,
                               args.connections).communicate()[0])
-            second_base, second = _start(url)
+            second_base, second = start_server(url)
             servers.append(second)
             runs = [_wrk(target, str(script), args.seconds, args.connections // 2)
                     for target in (base, second_base)]
