@@ -5,9 +5,8 @@ from __future__ import annotations
 import operator
 from functools import reduce
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, jsonify, request, url_for
 from flask.views import MethodView
-from peewee import Tuple, fn
 
 from schemas.article import (
     EXAMPLE,
@@ -19,13 +18,13 @@ from schemas.article import (
     ArticleQuerySchema,
     ArticleSchema,
     ExtractedArticleSchema,
+    FacetQuerySchema,
+    FacetsSchema,
     SimilarListSchema,
     SimilarQuerySchema,
 )
-from schemas.fields import parse_rfc3339
 
 from . import idempotency, similarity, store
-from .db import database, is_sqlite
 from .errors import Problem
 from .http import (
     JSON,
@@ -40,7 +39,8 @@ from .http import (
     strong_etag,
 )
 from .ingest import RAW_EXAMPLE, article_body, article_from_request, article_from_text
-from .models import Article, ArticleBand, ArticleEntity, ArticleMinHash
+from .listing import count_articles, facet_counts, list_articles, page_etag
+from .models import Article, ArticleBand, ArticleMinHash
 from .negotiation import (
     ITEM_TYPES,
     LD_JSON,
@@ -52,13 +52,14 @@ from .negotiation import (
     represent_list,
     stream_ndjson,
 )
-from .pagination import decode_cursor, encode_cursor, link_header, next_page_url
+from .pagination import link_header
 from .spec import (
     CONDITIONAL_READ,
     CONDITIONAL_WRITE,
     ETAG_HEADER,
     LINK_HEADER,
     LOCATION_HEADER,
+    PAGE_ETAG_HEADER,
     TOTAL_HEADER,
     merge_patch_body,
 )
@@ -79,12 +80,8 @@ ALTERNATE_LIST_REPRESENTATIONS = {200: {"content": {
 
 blp = Blueprint("articles", __name__, description="News articles and their metadata.")
 
-_ORDER = "-published_at"
 # Rows fetched per query while streaming a whole list as NDJSON.
 STREAM_PAGE = 500
-# Query parameter -> entity kind in the name index.
-NAME_FILTERS = {"tag": "tag", "author": "author", "person": "person", "place": "place",
-                "organisation": "organisation", "cited_source": "cited_source"}
 
 
 def article_etag(article: Article, *variant: str) -> str:
@@ -135,70 +132,6 @@ def writable_fields(article: Article) -> dict:
     return ArticleSchema(exclude=READ_ONLY_FIELDS).dump(article)
 
 
-def filtered(query: dict):
-    """The articles the query's filters select, unordered and unpaged."""
-    select = Article.select().where(Article.deleted_at.is_null())
-    if query.get("source"):
-        select = select.where(Article.source.in_(query["source"]))
-    if query.get("language"):
-        select = select.where(Article.language.in_(query["language"]))
-    if query.get("external_id"):
-        select = select.where(Article.external_id.in_(query["external_id"]))
-    for parameter, kind in NAME_FILTERS.items():
-        if query.get(parameter):
-            named = ArticleEntity.select(ArticleEntity.article).where(
-                (ArticleEntity.kind == kind)
-                & ArticleEntity.value.in_([store.index_key(name) for name in query[parameter]]))
-            select = select.where(Article.id.in_(named))
-    if "updated_after" in query:
-        select = select.where(Article.updated_at >= query["updated_after"].utc)
-    if query["duplicates"] != "include":
-        earlier = Article.alias()
-        has_earlier_copy = fn.EXISTS(earlier.select(earlier.id).where(
-            (earlier.content_hash == Article.content_hash) & (earlier.id < Article.id)
-            & earlier.deleted_at.is_null()))
-        select = select.where(has_earlier_copy if query["duplicates"] == "only"
-                              else ~has_earlier_copy)
-    if "published_after" in query:
-        select = select.where(Article.published_at >= query["published_after"].utc)
-    if "published_before" in query:
-        select = select.where(Article.published_at < query["published_before"].utc)
-    return select
-
-
-def count_articles(query: dict) -> int | None:
-    """How many articles the filters select: exactly, or PostgreSQL's planner estimate
-    (SQLite has none, so there it is exact too); None when not asked for."""
-    if query["count"] == "none":
-        return None
-    select = filtered(query)
-    if query["count"] == "estimated" and not is_sqlite():
-        sql, params = select.sql()
-        plan = database.execute_sql(f"EXPLAIN (FORMAT JSON) {sql}", params).fetchone()[0]
-        return int(plan[0]["Plan"]["Plan Rows"])
-    return select.count()
-
-
-def list_articles(query: dict, after: Article | None = None) -> tuple[list[Article], str | None]:
-    """A page of the articles query selects, after the cursor (or the article given)."""
-    limit = query["limit"]
-    select = filtered(query)
-    if after is not None:
-        select = select.where(Tuple(Article.published_at, Article.id)
-                              < Tuple(after.published_at, after.id))
-    elif "cursor" in query:
-        published, article_id = decode_cursor(query["cursor"], _ORDER)
-        select = select.where(Tuple(Article.published_at, Article.id)
-                              < Tuple(parse_rfc3339(published).utc, article_id))
-    rows = list(select.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit + 1))
-    store.annotate_duplicates(rows[:limit])
-    if len(rows) <= limit:
-        return rows, None
-    last = rows[limit - 1]
-    cursor = encode_cursor(_ORDER, [last.published_stamp.isoformat(), last.id])
-    return rows[:limit], next_page_url(cursor)
-
-
 def similar_articles(article_id: str, limit: int) -> list[dict]:
     """Articles sharing an LSH band with this one, scored by their MinHash agreement."""
     mine = ArticleMinHash.get_or_none(ArticleMinHash.article == article_id)
@@ -222,26 +155,37 @@ def similar_articles(article_id: str, limit: int) -> list[dict]:
 @blp.route("/articles")
 class Articles(MethodView):
     @produces(*LIST_TYPES)
-    @blp.doc(responses=ALTERNATE_LIST_REPRESENTATIONS)
+    @blp.doc(responses=ALTERNATE_LIST_REPRESENTATIONS, parameters=CONDITIONAL_READ)
     @blp.arguments(ArticleQuerySchema, location="query", error_status_code=400)
-    @blp.response(200, ArticlePageSchema, headers=LINK_HEADER | TOTAL_HEADER,
+    @blp.response(200, ArticlePageSchema, headers=LINK_HEADER | TOTAL_HEADER | PAGE_ETAG_HEADER,
                   example={"items": [STORED_EXAMPLE], "next": None})
+    @blp.alt_response(304, description="Not modified: If-None-Match names this page.")
     def get(self, query):
-        """List articles, newest first"""
+        """List or search articles, newest first unless sorted otherwise"""
         kind = negotiated(LIST_TYPES)
         if kind == NDJSON:
             pages = {**query, "limit": STREAM_PAGE}
             return stream_ndjson(lambda after: list_articles(pages, after=after))
         items, next_url = list_articles(query)
         total = count_articles(query)
-        headers = link_header(next_url) | {"Vary": "Accept"}
+        etag = page_etag(items, next_url, total, *REPRESENTATION_TAGS.get(kind, ()),
+                         *query.get("only", ()))
+        headers = link_header(next_url) | {"Vary": "Accept", "ETag": etag}
+        if etag_matches(request.headers.get("If-None-Match"), etag):
+            return Response(status=304, headers=headers)
         if total is not None:
             headers["X-Total-Count"] = str(total)
-        if kind == JSON:
-            page = {"items": items, "next": next_url}
-            return (page | {"total": total} if total is not None else page), 200, headers
-        native = ArticleSchema(many=True).dump(items)
-        return represent_list(native, kind, headers=headers)
+        page = {"items": items, "next": next_url}
+        if total is not None:
+            page["total"] = total
+        if kind != JSON:
+            return represent_list(ArticleSchema(many=True).dump(items), kind, headers=headers)
+        if "only" in query:
+            # Sparse: dumped here, as the page schema would fill in every field.
+            only = {"id", *query["only"]}
+            page["items"] = ArticleSchema(many=True, only=only).dump(items)
+            return jsonify(page), 200, headers
+        return page, 200, headers
 
     @consumes(JSON, PLAIN_TEXT)
     @idempotency.idempotent
@@ -256,6 +200,15 @@ class Articles(MethodView):
         article = store.create_article(article_from_request())
         location = url_for("articles.ArticleItem", article_id=article.id)
         return article, 201, _headers(article, Location=location)
+
+
+@blp.route("/articles/facets")
+class ArticleFacets(MethodView):
+    @blp.arguments(FacetQuerySchema, location="query", error_status_code=400)
+    @blp.response(200, FacetsSchema)
+    def get(self, query):
+        """Count the most frequent tags, sources, people… among the articles a filter selects"""
+        return {"facets": facet_counts(query)}
 
 
 @blp.route("/extract")

@@ -39,6 +39,10 @@ LINK_HEADER = {"Link": {
     "description": 'RFC 8288 link to the next page, rel="next"; absent on the last page.',
     "schema": {"type": "string"}}}
 
+PAGE_ETAG_HEADER = {"ETag": {
+    "description": "Weak validator of this page; send it in If-None-Match for a 304 while "
+                   "the page is unchanged.", "schema": {"type": "string"}}}
+
 TOTAL_HEADER = {"X-Total-Count": {
     "description": "With count=exact or count=estimated: how many articles the filters select.",
     "schema": {"type": "integer"}}}

@@ -141,6 +141,13 @@ class ArticleSchema(ArticleFieldsSchema):
                              metadata={"description": "Starts at 1; +1 on every change."})
     created_at = OffsetDateTime(dump_only=True)
     updated_at = OffsetDateTime(dump_only=True)
+    snippet = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "In search results (q): a short passage around the words found, "
+                       "each hit in <mark>…</mark>."})
+
+
+SORTS = ("-published_at", "published_at", "-updated_at", "relevance")
+LISTED_FIELDS = tuple(name for name in ArticleSchema._declared_fields if name != "id")
 
 
 class ExtractedArticleSchema(ArticleFieldsSchema):
@@ -150,8 +157,12 @@ class ExtractedArticleSchema(ArticleFieldsSchema):
         "enum": ["stated", "source_zone", "default_zone"]})
 
 
+class ArticleListItemSchema(ArticleSchema):
+    """An article in a list: with `fields`, only the fields asked for."""
+
+
 class ArticlePageSchema(Schema):
-    items = fields.List(fields.Nested(ArticleSchema), required=True)
+    items = fields.List(fields.Nested(ArticleListItemSchema(partial=True)), required=True)
     total = fields.Integer(metadata={
         "description": "With count=exact or count=estimated: how many articles the filters "
                        "select (estimated comes from PostgreSQL's planner; on SQLite it is "
@@ -166,13 +177,17 @@ def name_filter(what: str) -> CommaList:
         "description": f"{what}, matched ignoring case (Unicode case folding, NFKC)."})
 
 
-class ArticleQuerySchema(Schema):
-    """Filters and paging for GET /articles. Filters combine with AND; the values of
+class ArticleFilterSchema(Schema):
+    """Filters shared by lists and facets. Filters combine with AND; the values of
     one filter, repeated or comma-separated, combine with OR."""
 
     class Meta:
         unknown = RAISE
 
+    q = Text(max_length=500, metadata={
+        "description": "Full-text search in headline, summary and body: words (all must "
+                       "match), \"quoted phrases\", OR between two terms, -word to exclude. "
+                       "Case is ignored.", "example": "border \"Spin Boldak\""})
     source = CommaList(Domain(), validate=validate.Length(max=50),
                        metadata={"description": "Source domains."})
     external_id = CommaList(Text(max_length=200), validate=validate.Length(max=50),
@@ -192,6 +207,18 @@ class ArticleQuerySchema(Schema):
     published_before = OffsetDateTime(metadata={"description": "Exclusive upper bound."})
     updated_after = OffsetDateTime(metadata={
         "description": "Changed at or after this instant (inclusive)."})
+
+
+class ArticleQuerySchema(ArticleFilterSchema):
+    """Filters, search, order and paging for GET /articles."""
+
+    sort = fields.String(validate=validate.OneOf(SORTS), metadata={
+        "description": "-published_at (default), published_at, -updated_at, or relevance "
+                       "(the default with q). Ties are broken by id in the same direction."})
+    only = CommaList(fields.String(validate=validate.OneOf(LISTED_FIELDS)),
+                     data_key="fields", validate=validate.Length(min=1, max=len(LISTED_FIELDS)),
+                     metadata={"description": "Return only these fields of each article "
+                                              "(id always comes too)."})
     count = fields.String(load_default="none",
                           validate=validate.OneOf(["none", "exact", "estimated"]),
                           metadata={"description": "Report the number of matching articles "
@@ -200,6 +227,29 @@ class ArticleQuerySchema(Schema):
                            metadata={"description": f"Page size, 1 to {MAX_PAGE_SIZE}."})
     cursor = Text(max_length=500, metadata={
         "description": "Opaque position from a previous page's `next` link."})
+
+
+FACETS = ("source", "language", "tag", "author", "person", "place", "organisation",
+          "cited_source")
+
+
+class FacetQuerySchema(ArticleFilterSchema):
+    facet = CommaList(fields.String(validate=validate.OneOf(FACETS)), required=True,
+                      validate=validate.Length(min=1, max=len(FACETS)),
+                      metadata={"description": "What to count: " + ", ".join(FACETS) + "."})
+    facet_limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100),
+                                 metadata={"description": "Top values per facet, 1 to 100."})
+
+
+class FacetValueSchema(Schema):
+    value = fields.String(required=True, metadata={
+        "description": "The value; for names, as the filters match it (case-folded)."})
+    count = fields.Integer(required=True)
+
+
+class FacetsSchema(Schema):
+    facets = fields.Dict(keys=fields.String(), values=fields.List(
+        fields.Nested(FacetValueSchema)), required=True)
 
 
 class SimilarArticleSchema(Schema):

@@ -1,0 +1,166 @@
+"""Lists of articles: filters, full-text search, sort orders with keyset cursors,
+counts and facets. No OFFSET anywhere: a page costs the same at any depth."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from peewee import Tuple, fn
+
+from schemas.fields import parse_rfc3339
+
+from . import search, store
+from .db import database, is_sqlite
+from .errors import Problem
+from .models import Article, ArticleEntity
+from .pagination import decode_cursor, encode_cursor, next_page_url
+
+# Query parameter -> entity kind in the name index.
+NAME_FILTERS = {"tag": "tag", "author": "author", "person": "person", "place": "place",
+                "organisation": "organisation", "cited_source": "cited_source"}
+
+
+@dataclass(frozen=True)
+class Sort:
+    """An order of the list: the column or score, its direction, and how a cursor
+    writes down a row's position in it."""
+
+    name: str
+    descending: bool
+
+    def key(self, search_rank=None):
+        column = {"published_at": Article.published_at, "updated_at": Article.updated_at,
+                  "relevance": search_rank}[self.name.lstrip("-")]
+        return column
+
+    def position(self, row: Article) -> list:
+        if self.name == "relevance":
+            return [row.rank, row.id]
+        moment = row.published_at if "published" in self.name else row.updated_at
+        return [store.utc_stamp(moment).isoformat(), row.id]
+
+    def decode(self, values: list) -> tuple:
+        value, article_id = values
+        if self.name == "relevance":
+            return float(value), article_id
+        return parse_rfc3339(value).utc, article_id
+
+
+SORTS = {sort.name: sort for sort in (
+    Sort("-published_at", True), Sort("published_at", False), Sort("-updated_at", True),
+    Sort("relevance", True))}
+
+
+def filtered(query: dict):
+    """The live articles the query's filters (and search) select, unordered, unpaged."""
+    select = Article.select().where(Article.deleted_at.is_null())
+    if query.get("q"):
+        select = select.where(search.matching(search.parse(query["q"])))
+    if query.get("source"):
+        select = select.where(Article.source.in_(query["source"]))
+    if query.get("language"):
+        select = select.where(Article.language.in_(query["language"]))
+    if query.get("external_id"):
+        select = select.where(Article.external_id.in_(query["external_id"]))
+    for parameter, kind in NAME_FILTERS.items():
+        if query.get(parameter):
+            named = ArticleEntity.select(ArticleEntity.article).where(
+                (ArticleEntity.kind == kind)
+                & ArticleEntity.value.in_([store.index_key(name) for name in query[parameter]]))
+            select = select.where(Article.id.in_(named))
+    if "updated_after" in query:
+        select = select.where(Article.updated_at >= query["updated_after"].utc)
+    if query.get("duplicates", "include") != "include":
+        earlier = Article.alias()
+        has_earlier_copy = fn.EXISTS(earlier.select(earlier.id).where(
+            (earlier.content_hash == Article.content_hash) & (earlier.id < Article.id)
+            & earlier.deleted_at.is_null()))
+        select = select.where(has_earlier_copy if query["duplicates"] == "only"
+                              else ~has_earlier_copy)
+    if "published_after" in query:
+        select = select.where(Article.published_at >= query["published_after"].utc)
+    if "published_before" in query:
+        select = select.where(Article.published_at < query["published_before"].utc)
+    return select
+
+
+def count_articles(query: dict) -> int | None:
+    """How many articles the filters select: exactly, or PostgreSQL's planner estimate
+    (SQLite has none, so there it is exact too); None when not asked for."""
+    if query["count"] == "none":
+        return None
+    select = filtered(query)
+    if query["count"] == "estimated" and not is_sqlite():
+        sql, params = select.sql()
+        plan = database.execute_sql(f"EXPLAIN (FORMAT JSON) {sql}", params).fetchone()[0]
+        return int(plan[0]["Plan"]["Plan Rows"])
+    return select.count()
+
+
+def sort_for(query: dict) -> Sort:
+    name = query.get("sort") or ("relevance" if query.get("q") else "-published_at")
+    if name == "relevance" and not query.get("q"):
+        raise Problem(400, "sort=relevance needs a search (q).", kind="invalid-parameters")
+    return SORTS[name]
+
+
+def list_articles(query: dict, after: Article | None = None) -> tuple[list[Article], str | None]:
+    """A page of the articles query selects, after the cursor (or the article given)."""
+    limit, sort = query["limit"], sort_for(query)
+    select, rank = filtered(query), None
+    if sort.name == "relevance":
+        select, rank = search.ranked(select, search.parse(query["q"]))
+    key = sort.key(rank)
+    position = None
+    if after is not None:
+        position = sort.decode(sort.position(after))
+    elif "cursor" in query:
+        position = sort.decode(decode_cursor(query["cursor"], sort.name))
+    if position is not None:
+        beyond = Tuple(key, Article.id) < Tuple(*position) if sort.descending else (
+            Tuple(key, Article.id) > Tuple(*position))
+        select = select.where(beyond)
+    order = (key.desc(), Article.id.desc()) if sort.descending else (key, Article.id)
+    # objects(): a relevance score from the joined hits lands on the article itself.
+    rows = list(select.order_by(*order).limit(limit + 1).objects())
+    page = store.annotate_duplicates(rows[:limit])
+    if query.get("q"):
+        found = search.snippets(search.parse(query["q"]), [row.id for row in page])
+        for row in page:
+            row.snippet = found.get(row.id)
+    if len(rows) <= limit:
+        return page, None
+    return page, next_page_url(encode_cursor(sort.name, sort.position(page[-1])))
+
+
+def page_etag(items: list[Article], next_url: str | None, total: int | None,
+              *variant: str) -> str:
+    """Weak validator of a list page: which articles, in which versions, and what follows
+    (variant: the representation and the fields asked for)."""
+    digest = hashlib.sha256(",".join(variant).encode())
+    for article in items:
+        digest.update(f"{article.id}:{article.version}:{article.duplicate_of}\n".encode())
+    digest.update(f"{next_url}|{total}".encode())
+    return f'W/"{digest.hexdigest()[:32]}"'
+
+
+FACETS = ("source", "language", *NAME_FILTERS)
+
+
+def facet_counts(query: dict) -> dict[str, list[dict]]:
+    """The most frequent values of each facet among the articles the filters select."""
+    ids = filtered(query).select(Article.id)
+    limit, counts = query["facet_limit"], {}
+    for facet in query["facet"]:
+        if facet in NAME_FILTERS:
+            value, count = ArticleEntity.value, fn.COUNT(ArticleEntity.article)
+            rows = (ArticleEntity.select(value, count).where(
+                (ArticleEntity.kind == NAME_FILTERS[facet]) & ArticleEntity.article.in_(ids)))
+        else:
+            value = Article.source if facet == "source" else Article.language
+            count = fn.COUNT(Article.id)
+            rows = filtered(query).select(value, count).where(value.is_null(False))
+        rows = rows.group_by(value).order_by(count.desc(), value).limit(limit).tuples()
+        counts[facet] = [{"value": name, "count": number} for name, number in rows]
+    return counts

@@ -1,0 +1,146 @@
+"""Full-text search over headline, summary and body.
+
+One query language on both backends, that of web search boxes: words (all must
+match), "quoted phrases", OR between two terms, and -word or -"phrase" to exclude.
+PostgreSQL reads it with websearch_to_tsquery over an expression GIN index; SQLite
+gets the same query rewritten for its FTS5 index, every term quoted so that nothing a
+client types is FTS5 syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from peewee import SQL, Expression, Table, fn
+
+from .db import is_sqlite
+from .errors import Problem
+from .models import Article
+
+_TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"\w", re.UNICODE)
+# PostgreSQL: the body is indexed up to this many characters (a tsvector holds < 1 MB).
+BODY_INDEXED = 100_000
+SNIPPET_WORDS = 16
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """Terms that must all match, each a list of alternatives (joined by OR), and
+    terms that must not match. A term is a phrase: one or more words."""
+
+    required: tuple[tuple[str, ...], ...]
+    excluded: tuple[str, ...]
+    text: str
+
+
+def parse(text: str) -> SearchQuery:
+    required: list[list[str]] = []
+    excluded: list[str] = []
+    join_next = False
+    for negated, quoted, bare in _TERM.findall(text):
+        if bare and bare.upper() == "OR" and required:
+            join_next = True
+            continue
+        if bare.startswith("-") and len(bare) > 1:
+            negated, bare = "-", bare[1:]
+        term = " ".join((quoted or bare).split())
+        if not _WORD.search(term):
+            continue
+        if negated:
+            excluded.append(term)
+        elif join_next:
+            required[-1].append(term)
+        else:
+            required.append([term])
+        join_next = False
+    if not required:
+        raise Problem(400, "q needs at least one word or phrase to look for (a query of "
+                           "exclusions alone would match nearly everything).",
+                      kind="invalid-search")
+    return SearchQuery(tuple(tuple(group) for group in required), tuple(excluded), text)
+
+
+def _fts5_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def fts5_expression(query: SearchQuery) -> str:
+    groups = ["(" + " OR ".join(_fts5_phrase(term) for term in group) + ")"
+              for group in query.required]
+    expression = " AND ".join(groups)
+    for term in query.excluded:
+        expression = f"({expression}) NOT {_fts5_phrase(term)}"
+    return expression
+
+
+def _pg_document():
+    """The indexed text, built exactly as migration 0006's index expression."""
+    blank = SQL("''")
+    text = (fn.COALESCE(Article.headline, blank).concat(SQL("' '"))
+            .concat(fn.COALESCE(Article.summary, blank)).concat(SQL("' '"))
+            .concat(fn.COALESCE(fn.LEFT(Article.body, SQL(str(BODY_INDEXED))), blank)))
+    return text
+
+
+def _pg_vector():
+    return fn.to_tsvector(SQL("'simple'::regconfig"), _pg_document())
+
+
+def _pg_weighted_vector():
+    """For ranking only (the index is on _pg_vector): headline counts most, then summary."""
+    def part(text, weight):
+        return fn.setweight(fn.to_tsvector(SQL("'simple'::regconfig"),
+                                           fn.COALESCE(text, SQL("''"))), SQL(f"'{weight}'"))
+    return (part(Article.headline, "A").concat(part(Article.summary, "B"))
+            .concat(part(fn.LEFT(Article.body, SQL(str(BODY_INDEXED))), "C")))
+
+
+def _pg_query(query: SearchQuery):
+    return fn.websearch_to_tsquery(SQL("'simple'::regconfig"), query.text)
+
+
+# SQLite: the FTS5 table and a second view of the article table to join it by rowid.
+_FTS = Table("article_fts", ("rowid",)).alias("article_fts")
+_ROWS = Table("article", ("rowid", "id")).alias("article_rows")
+
+
+def _fts5_matches(query: SearchQuery, *columns):
+    return (_ROWS.select(_ROWS.id, *columns)
+            .join(_FTS, on=(_FTS.rowid == _ROWS.rowid))
+            .where(SQL('"article_fts" MATCH ?', [fts5_expression(query)])))
+
+
+def matching(query: SearchQuery) -> Expression:
+    """A condition on Article: it matches the search."""
+    if is_sqlite():
+        return Article.id.in_(_fts5_matches(query))
+    return Expression(_pg_vector(), "@@", _pg_query(query))
+
+
+def ranked(select, query: SearchQuery):
+    """select, joined to each hit's relevance as `rank` (higher is better)."""
+    if is_sqlite():
+        # bm25 is lower for better hits; headline counts most, then summary, then body.
+        score = fn.bm25(SQL("article_fts"), 10.0, 4.0, 1.0) * -1
+        scores = _fts5_matches(query, score.alias("rank")).alias("hits")
+        return select.select_extend(scores.c.rank.alias("rank")).join(
+            scores, on=(scores.c.id == Article.id)), scores.c.rank
+    rank = fn.ts_rank_cd(_pg_weighted_vector(), _pg_query(query))
+    return select.select_extend(rank.alias("rank")), rank
+
+
+def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, str]:
+    """A short passage of each article around the words found, hits in <mark>."""
+    if not article_ids:
+        return {}
+    if is_sqlite():
+        excerpt = fn.snippet(SQL("article_fts"), -1, "<mark>", "</mark>", "…", SNIPPET_WORDS)
+        rows = _fts5_matches(query, excerpt.alias("snippet")).where(
+            _ROWS.id.in_(article_ids)).tuples()
+        return dict(rows.execute(Article._meta.database))
+    options = f"StartSel=<mark>, StopSel=</mark>, MaxWords={SNIPPET_WORDS}, MinWords=6"
+    excerpt = fn.ts_headline(SQL("'simple'::regconfig"), _pg_document(), _pg_query(query),
+                             options)
+    return dict(Article.select(Article.id, excerpt).where(Article.id.in_(article_ids)).tuples())

@@ -1,0 +1,183 @@
+"""Search, sort orders, sparse fields, page validators and facets on GET /articles."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _ids(response):
+    assert response.status_code == 200, response.json
+    return [item["id"] for item in response.json["items"]]
+
+
+@pytest.fixture
+def stories(create):
+    """Four articles with known words in known places."""
+    return {
+        "border": create(external_id="1", url=None, summary=None,
+                         headline="Fighting at the border crossing",
+                         body="Troops moved towards the frontier post at dawn.",
+                         published_at="2021-07-14T10:00:00Z", tags=["Borders"]),
+        "talks": create(external_id="2", url=None, summary=None,
+                        headline="Peace talks resume in Doha",
+                        body="Delegations met again; the border was not discussed.",
+                        published_at="2021-07-15T10:00:00Z", tags=["Diplomacy"]),
+        "market": create(external_id="3", url=None, summary=None,
+                         headline="Kabul market prices climb",
+                         body="Flour and fuel cost more this week.",
+                         published_at="2021-07-16T10:00:00Z", tags=["Economy", "Borders"],
+                         source="example.org"),
+        "weather": create(external_id="4", url=None, summary=None,
+                          headline="Heat wave expected",
+                          body="Forecasters warn of record temperatures in the capital.",
+                          published_at="2021-07-17T10:00:00Z", tags=["Weather"]),
+    }
+
+
+def test_search_finds_words_anywhere_ignoring_case(client, stories):
+    assert set(_ids(client.get("/articles?q=BORDER"))) == {stories["border"]["id"],
+                                                          stories["talks"]["id"]}
+    assert _ids(client.get("/articles?q=flour")) == [stories["market"]["id"]]
+    assert _ids(client.get("/articles?q=border+dawn")) == [stories["border"]["id"]]
+
+
+def test_search_understands_phrases_or_and_exclusion(client, stories):
+    assert _ids(client.get('/articles?q="peace talks"')) == [stories["talks"]["id"]]
+    assert _ids(client.get('/articles?q="talks peace"')) == []
+    assert set(_ids(client.get("/articles?q=flour OR heat"))) == {
+        stories["market"]["id"], stories["weather"]["id"]}
+    assert _ids(client.get("/articles?q=border -doha")) == [stories["border"]["id"]]
+
+
+def test_search_syntax_from_clients_is_only_text(client, stories):
+    for text in ('NEAR(border dawn)', 'border*', '"unterminated border', "body:border",
+                 "' OR 1=1 --", "(border"):
+        response = client.get("/articles", query_string={"q": text})
+        assert response.status_code == 200, (text, response.json)
+
+
+def test_a_search_of_exclusions_alone_is_400(client, stories):
+    response = client.get("/articles?q=-border")
+
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+
+
+def test_relevance_puts_headline_hits_first_and_snippets_mark_them(client, stories):
+    response = client.get("/articles?q=border&sort=relevance")
+
+    assert _ids(response) == [stories["border"]["id"], stories["talks"]["id"]]
+    snippet = response.json["items"][1]["snippet"]
+    assert "<mark>border</mark>" in snippet.lower()
+
+
+def test_search_follows_edits_and_deletes(client, stories):
+    talks = f"/articles/{stories['talks']['id']}"
+    client.patch(talks, json={"headline": "Negotiators adjourn", "body": "No progress."})
+    client.delete(f"/articles/{stories['border']['id']}")
+
+    assert _ids(client.get("/articles?q=border")) == []
+    assert _ids(client.get("/articles?q=negotiators")) == [stories["talks"]["id"]]
+
+
+@pytest.mark.parametrize(("sort", "expected"), [
+    ("-published_at", ["weather", "market", "talks", "border"]),
+    ("published_at", ["border", "talks", "market", "weather"]),
+])
+def test_sorts_walk_every_page_in_order(client, stories, sort, expected):
+    url, seen = f"/articles?sort={sort}&limit=1", []
+    while url:
+        response = client.get(url)
+        seen += _ids(response)
+        url = response.json["next"]
+
+    assert seen == [stories[name]["id"] for name in expected]
+
+
+def test_recently_updated_first(client, stories):
+    client.patch(f"/articles/{stories['talks']['id']}", json={"summary": "Updated"})
+
+    first_page = client.get("/articles?sort=-updated_at&limit=2")
+    rest = client.get(first_page.json["next"])
+
+    assert _ids(first_page)[0] == stories["talks"]["id"]
+    assert len(set(_ids(first_page) + _ids(rest))) == 4
+
+
+def test_relevance_pages_with_a_cursor(client, create):
+    for number in range(5):
+        create(external_id=str(number), url=None, summary=None, headline=f"Story {number}",
+               body="flood " * (number + 1) + "water rising")
+    url, seen = "/articles?q=flood&limit=2", []
+    while url:
+        response = client.get(url)
+        seen += _ids(response)
+        url = response.json["next"]
+
+    assert len(seen) == len(set(seen)) == 5
+
+
+def test_cursors_are_bound_to_their_sort(client, stories):
+    cursor = client.get("/articles?sort=published_at&limit=1").json["next"].split("cursor=")[1]
+
+    response = client.get(f"/articles?sort=-published_at&cursor={cursor}")
+
+    assert response.status_code == 400
+    assert client.get("/articles?sort=relevance").status_code == 400
+
+
+def test_sparse_fields(client, stories):
+    response = client.get("/articles?fields=headline,published_at&limit=1")
+
+    assert response.json["items"] == [{"id": stories["weather"]["id"],
+                                       "headline": "Heat wave expected",
+                                       "published_at": "2021-07-17T10:00:00Z"}]
+    assert client.get("/articles?fields=headline,secret").status_code == 400
+
+
+def test_list_pages_answer_304_until_they_change(client, stories):
+    first = client.get("/articles?limit=2")
+    etag = first.headers["ETag"]
+
+    again = client.get("/articles?limit=2", headers={"If-None-Match": etag})
+    client.patch(f"/articles/{stories['weather']['id']}", json={"summary": "New"})
+    changed = client.get("/articles?limit=2", headers={"If-None-Match": etag})
+
+    assert etag.startswith('W/"')
+    assert again.status_code == 304
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+
+
+def test_facets_count_top_values_under_the_filters(client, stories):
+    everything = client.get("/articles/facets?facet=tag,source").json["facets"]
+    searched = client.get("/articles/facets?facet=tag&q=border").json["facets"]
+    limited = client.get("/articles/facets?facet=tag&facet_limit=1").json["facets"]
+
+    assert everything["tag"][0] == {"value": "borders", "count": 2}
+    assert {"value": "kayhan.ir", "count": 3} in everything["source"]
+    assert {entry["value"] for entry in searched["tag"]} == {"borders", "diplomacy"}
+    assert limited["tag"] == [{"value": "borders", "count": 2}]
+    assert client.get("/articles/facets?facet=colour").status_code == 400
+    assert client.get("/articles/facets").status_code == 400
+
+
+def test_pages_neither_skip_nor_repeat_while_articles_arrive(client, create):
+    """A walk through the newest-first list while new articles land both before and
+    inside the part not yet read: every article that existed at the start is seen
+    exactly once."""
+    original = [create(external_id=f"o{number}", url=None, body=f"original {number}",
+                       published_at=f"2021-07-{10 + number:02d}T12:00:00Z")["id"]
+                for number in range(12)]
+    url, seen, inserted = "/articles?limit=3", [], 0
+    while url:
+        response = client.get(url)
+        seen += _ids(response)
+        url = response.json["next"]
+        for day in (25, 10 + (11 - inserted) % 12):
+            inserted += 1
+            create(external_id=f"n{inserted}", url=None, body=f"new {inserted}",
+                   published_at=f"2021-07-{day:02d}T12:00:00Z")
+
+    assert len(seen) == len(set(seen))
+    assert [article_id for article_id in seen if article_id in set(original)] == original[::-1]
