@@ -45,9 +45,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # No connection is opened here: peewee takes one from the pool at the first query,
     # so /healthz, /docs and the like answer even while the database is down.
     app.before_request(_choose_database)
-    app.before_request(auth.authenticate)
-    # After authentication, so a caller with a key is counted by its key.
+    app.before_request(auth.identify)
+    # Between the two, so a caller with a key is counted by its key, and refused
+    # requests are counted too.
     install_rate_limits(app)
+    app.before_request(auth.authorize)
     app.teardown_request(_close_connection)
     install_converters(app)
     install_http_hooks(app)

@@ -98,7 +98,8 @@ def _headers(article: Article, **extra) -> dict:
 def check_preconditions(article: Article | None) -> None:
     """Honour If-Match / If-None-Match on a write (RFC 9110 §13)."""
     if_match = request.headers.get("If-Match")
-    if if_match is None and article is not None and current_app.config["REQUIRE_IF_MATCH"]:
+    if (if_match is None or if_match.strip() == "*") and article is not None \
+            and current_app.config["REQUIRE_IF_MATCH"]:
         raise Problem(428, "This service requires If-Match with the article's current ETag "
                            "on every change; fetch the article and send its ETag.",
                       kind="precondition-required", current_version=article.version)

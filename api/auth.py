@@ -51,7 +51,9 @@ def create_key(name: str, scope: str) -> tuple[ApiKey, str]:
 
 
 def find_key(id_or_name: str) -> ApiKey:
-    key = ApiKey.get_or_none((ApiKey.id == id_or_name) | (ApiKey.name == id_or_name))
+    # By id first: a name that happens to look like another key's id must not shadow it.
+    key = (ApiKey.get_or_none(ApiKey.id == id_or_name)
+           or ApiKey.get_or_none(ApiKey.name == id_or_name))
     if key is None:
         raise Problem(404, f"No API key has the id or name {id_or_name!r}.")
     return key
@@ -65,8 +67,8 @@ def revoke_key(id_or_name: str) -> ApiKey:
     return key
 
 
-def has_keys() -> bool:
-    return ApiKey.select().exists()
+def has_usable_keys() -> bool:
+    return ApiKey.select().where(ApiKey.revoked_at.is_null()).exists()
 
 
 def verify(secret: str) -> ApiKey | None:
@@ -85,7 +87,9 @@ def verify(secret: str) -> ApiKey | None:
 
 def required_scope() -> str | None:
     """The scope this request needs, or None when anyone may make it."""
-    if request.endpoint is None or request.blueprint in _OPEN_BLUEPRINTS:
+    # A CORS preflight never carries credentials; the request it announces is checked.
+    if (request.endpoint is None or request.blueprint in _OPEN_BLUEPRINTS
+            or request.method == "OPTIONS"):
         return None
     if request.blueprint == "keys":
         return "admin"
@@ -99,24 +103,34 @@ def _unauthorized(detail: str, error: str | None = None) -> Problem:
     return Problem(401, detail, kind="unauthorized", headers={"WWW-Authenticate": challenge})
 
 
-def authenticate() -> None:
-    """Before each request: identify the caller's key and check its scope."""
+def identify() -> None:
+    """Before the rate limiter: whose key this is (g.key_id), or why it is refused
+    (g.key_refusal, raised by authorize() once the request has been counted)."""
     if request.blueprint in _OPEN_BLUEPRINTS:
         return  # /metrics reads its own bearer token
     header = request.headers.get("Authorization")
-    key = None
-    if header is not None:
-        scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            raise _unauthorized("Send the API key as 'Authorization: Bearer <key>'.",
-                                "invalid_request")
-        key = verify(secret.strip())
-        if key is None:
-            raise _unauthorized("The API key is unknown or revoked.", "invalid_token")
-        g.key_id = key.id
+    if header is None:
+        return
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        g.key_refusal = _unauthorized("Send the API key as 'Authorization: Bearer <key>'.",
+                                      "invalid_request")
+        return
+    key = verify(secret.strip())
+    if key is None:
+        g.key_refusal = _unauthorized("The API key is unknown or revoked.", "invalid_token")
+        return
+    g.key_id, g.key = key.id, key
+
+
+def authorize() -> None:
+    """After the rate limiter: refuse a bad key, a missing one, or too weak a scope."""
+    if "key_refusal" in g:
+        raise g.key_refusal
     needed = required_scope()
     if needed is None:
         return
+    key = g.get("key")
     if key is None:
         raise _unauthorized(f"This request needs an API key with the {needed} scope.")
     if SCOPES.index(key.scope) < SCOPES.index(needed):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from flask import request
+from flask import current_app, has_app_context, request
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields
 from peewee import IntegrityError, OperationalError
@@ -77,13 +77,13 @@ class Prepared:
     data: dict
 
 
-def _upsert_each(datas: list[dict]) -> list:
+def _upsert_each(datas: list[dict], may_update: bool) -> list:
     """The one-by-one path, each item in its own savepoint, in the shared write order."""
     outcomes: list = [None] * len(datas)
     for index in sorted(range(len(datas)), key=lambda index: write_order(datas[index])):
         try:
             with writing():
-                status, article = store.upsert(datas[index])
+                status, article = store.upsert(datas[index], may_update=may_update)
             outcomes[index] = (status, article.id)
         except Problem as problem:
             outcomes[index] = problem
@@ -110,14 +110,15 @@ def write_batch(items: list) -> dict:
         except ValidationError as error:
             results[index] = _rejected(index, field_errors(error.messages))
     datas = [data for _, data in valid]
+    may_update = not (has_app_context() and current_app.config["REQUIRE_IF_MATCH"])
     with writing():
         try:
             with writing():
-                outcomes = upsert_many(datas)
+                outcomes = upsert_many(datas, may_update)
         except (IntegrityError, OperationalError):
             # Another writer stored or locked one of these keys meanwhile (a unique-key
             # clash, or PostgreSQL ending a lock wait): judge the items one by one.
-            outcomes = _upsert_each(datas)
+            outcomes = _upsert_each(datas, may_update)
     for (index, _), outcome in zip(valid, outcomes, strict=True):
         if isinstance(outcome, Problem):
             errors = outcome.extra.get("errors") or [{"pointer": "/", "detail": outcome.detail}]

@@ -25,6 +25,7 @@ from .store import (
     minhash_rows,
     taken,
     unchanged,
+    unconditional_update,
     upsert,
     utc_now,
 )
@@ -70,8 +71,9 @@ def _existing(datas: list[dict]) -> tuple[dict, dict]:
     return by_key, by_url
 
 
-def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
-    """Upsert validated articles; each outcome is (status, id) or the Problem refusing it."""
+def upsert_many(datas: list[dict], may_update: bool = True) -> list[tuple[str, str] | Problem]:
+    """Upsert validated articles; each outcome is (status, id) or the Problem refusing it.
+    may_update=False refuses changes to live articles (creations and revivals go on)."""
     by_key, by_url = _existing(datas)
     outcomes: list[tuple[str, str] | Problem | None] = [None] * len(datas)
     one_by_one, fresh, claimed_keys, claimed_urls = [], [], set(), set()
@@ -96,6 +98,8 @@ def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
                           body_signature(computed[index]["body"])))
         elif unchanged(target, computed[index]):
             outcomes[index] = ("unchanged", target.id)
+        elif not may_update and target.deleted_at is None:
+            outcomes[index] = unconditional_update(target)
         else:
             one_by_one.append(index)
     for index, article_id in _insert_fresh(fresh):
@@ -103,7 +107,7 @@ def upsert_many(datas: list[dict]) -> list[tuple[str, str] | Problem]:
     for index in sorted(one_by_one, key=lambda index: write_order(datas[index])):
         try:
             with writing():
-                status, article = upsert(datas[index], computed.get(index))
+                status, article = upsert(datas[index], computed.get(index), may_update)
             outcomes[index] = (status, article.id)
         except Problem as problem:
             outcomes[index] = problem

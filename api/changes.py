@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 import time
 
 from flask import Response, request, stream_with_context
@@ -24,6 +26,10 @@ EVENT_STREAM = "text/event-stream"
 _POLL_SECONDS = 0.2
 _KEEPALIVE_SECONDS = 15
 _POSITION = re.compile(r"^[0-9]{1,18}$")
+# Long polls and event streams hold a worker thread while they wait; this many may
+# wait at once in a process (gunicorn runs 4 threads a worker), the rest get 503.
+WAITING_PER_WORKER = 3
+_waiting = threading.BoundedSemaphore(WAITING_PER_WORKER)
 
 
 def read_changes(query: dict, since: int) -> tuple[list[Revision], int]:
@@ -54,40 +60,61 @@ def _change(row: Revision) -> dict:
             "at": row.at}
 
 
+@contextlib.contextmanager
+def _waiting_slot():
+    if not _waiting.acquire(blocking=False):
+        raise Problem(503, "Too many clients are waiting for changes on this server; poll "
+                           "without waiting or retry shortly.", kind="busy",
+                      headers={"Retry-After": "5"})
+    try:
+        yield
+    finally:
+        _waiting.release()
+
+
 def _wait_for_changes(query: dict, since: int) -> tuple[list[Revision], int]:
     deadline = time.monotonic() + query["timeout"]
-    while True:
-        rows, last = read_changes(query, since)
-        if rows or time.monotonic() >= deadline:
-            return rows, last
-        # Give the connection back while idle, so a long poll holds no pool slot.
-        database.close()
-        time.sleep(_POLL_SECONDS)
+    rows, last = read_changes(query, since)
+    if rows or query["timeout"] == 0:
+        return rows, last
+    with _waiting_slot():
+        while not rows and time.monotonic() < deadline:
+            # Give the connection back while idle, so a long poll holds no pool slot.
+            database.close()
+            time.sleep(_POLL_SECONDS)
+            rows, last = read_changes(query, since)
+    return rows, last
 
 
 def _event_stream(query: dict, since: int) -> Response:
-    schema = ChangeSchema()
-
-    def events():
-        position, deadline = since, time.monotonic() + query["timeout"]
-        quiet_since = time.monotonic()
-        yield "retry: 1000\n\n"
-        while time.monotonic() < deadline:
-            rows, position = read_changes(query, position)
-            for row in rows:
-                data = json.dumps(schema.dump(_change(row)))
-                yield f"id: {row.seq}\nevent: change\ndata: {data}\n\n"
-            if rows:
-                quiet_since = time.monotonic()
-                continue
-            if time.monotonic() - quiet_since > _KEEPALIVE_SECONDS:
-                quiet_since = time.monotonic()
-                yield ": keep-alive\n\n"
-            database.close()
-            time.sleep(_POLL_SECONDS)
-
+    slot = _waiting_slot()
+    slot.__enter__()  # before the response starts, so a full server answers 503
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(events()), mimetype=EVENT_STREAM, headers=headers)
+    response = Response(stream_with_context(_changes_as_events(query, since)),
+                        mimetype=EVENT_STREAM, headers=headers)
+    # Runs when the server closes the response, however the stream ended.
+    response.call_on_close(lambda: slot.__exit__(None, None, None))
+    return response
+
+
+def _changes_as_events(query: dict, since: int):
+    schema = ChangeSchema()
+    position, deadline = since, time.monotonic() + query["timeout"]
+    quiet_since = time.monotonic()
+    yield "retry: 1000\n\n"
+    while time.monotonic() < deadline:
+        rows, position = read_changes(query, position)
+        for row in rows:
+            data = json.dumps(schema.dump(_change(row)))
+            yield f"id: {row.seq}\nevent: change\ndata: {data}\n\n"
+        if rows:
+            quiet_since = time.monotonic()
+            continue
+        if time.monotonic() - quiet_since > _KEEPALIVE_SECONDS:
+            quiet_since = time.monotonic()
+            yield ": keep-alive\n\n"
+        database.close()
+        time.sleep(_POLL_SECONDS)
 
 
 _STREAM_RESPONSE = {200: {"content": {EVENT_STREAM: {"schema": {

@@ -55,14 +55,23 @@ def serve(host, port, workers):
 
 
 def _first_write_key(db) -> None:
-    """Writes always need a key: with none stored yet, make one and show it once."""
-    from .auth import create_key, has_keys
+    """Writes always need a key: with no usable one stored, make one and show it once."""
+    import secrets
+
+    from .auth import create_key, has_usable_keys
     from .db import database
+    from .errors import Problem
+    from .models import ApiKey
 
     database.initialize(db)
-    if has_keys():
+    if has_usable_keys():
         return
-    _, secret = create_key("initial", "write")
+    name = "initial" if not ApiKey.select().where(ApiKey.name == "initial").exists() \
+        else f"initial-{secrets.token_hex(3)}"
+    try:
+        _, secret = create_key(name, "write")
+    except Problem:
+        return  # another instance starting at the same moment made the first key
     click.echo("No API key existed, so this write key was created (it is shown only now;\n"
                "send it as 'Authorization: Bearer <key>'; manage keys with `dateline keys`):")
     click.echo(secret)

@@ -179,6 +179,10 @@ def _check_accept():
 def _stamp_response(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.blueprint == "keys":
+        response.headers["Cache-Control"] = "no-store"  # a new key's secret, or key lists
     return response
 
 

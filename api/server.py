@@ -57,13 +57,19 @@ def hide_server_banner() -> None:
     wsgi.Response.default_headers = default_headers
 
 
+THREADS = 4
+
+
 def run(host: str, port: int, workers: int) -> None:
     prepare_metrics_directory()
     hide_server_banner()
     DatelineServer({
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        # Threads, so that long polls and event streams (which wait) cannot take every
+        # worker: api.changes lets at most WAITING_PER_WORKER of them wait at once.
+        "worker_class": "gthread",
+        "threads": THREADS,
         # SIGTERM: stop accepting, let in-flight requests finish for up to this long.
         "graceful_timeout": 20,
         # Above the longest long poll or event stream (60 s), which hold a worker.

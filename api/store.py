@@ -122,6 +122,13 @@ def _raise_if_taken(data: dict, own_id: str | None) -> None:
             raise taken(what, other.id)
 
 
+def unconditional_update(article: Article) -> Problem:
+    """Where If-Match is required, a batch (which carries none) may not change an article."""
+    return Problem(428, "This service requires If-Match to change an article; update it "
+                        "with PUT or PATCH and its ETag.", kind="precondition-required",
+                   existing=f"/articles/{article.id}", current_version=article.version)
+
+
 def taken(what: str, other_id: str) -> Problem:
     """The 409 for a natural key or URL another article already holds."""
     return Problem(409, f"Another article already has this {what}.", kind="duplicate-article",
@@ -276,7 +283,8 @@ def _update(article: Article, data: dict, columns: dict | None = None) -> Articl
     return updated
 
 
-def upsert(data: dict, columns: dict | None = None) -> tuple[str, Article]:
+def upsert(data: dict, columns: dict | None = None,
+           may_update: bool = True) -> tuple[str, Article]:
     """Create, replace or leave alone the article keyed by (source, external_id), else url.
 
     Returns 'created', 'updated' or 'unchanged' with the stored article; writing a
@@ -294,6 +302,8 @@ def upsert(data: dict, columns: dict | None = None) -> tuple[str, Article]:
     if unchanged(existing, columns):
         return "unchanged", existing
     status = "created" if existing.deleted_at is not None else "updated"
+    if status == "updated" and not may_update:
+        raise unconditional_update(existing)
     return status, _update(existing, data, columns)
 
 
@@ -337,7 +347,13 @@ def modify_article(article_id: str, check: Check, build: Build) -> Article:
     with writing():
         article = _lock(article_id)
         check(article)
-        return _update(article, build(article))
+        return _update_if_changed(article, build(article))
+
+
+def _update_if_changed(article: Article, data: dict) -> Article:
+    """A write that changes nothing makes no version: other clients' ETags stay good."""
+    columns = columns_for(data, article)
+    return article if unchanged(article, columns) else _update(article, data, columns)
 
 
 def restore_article(article_id: str, old: Article, check: Check) -> Article:
@@ -348,7 +364,7 @@ def restore_article(article_id: str, old: Article, check: Check) -> Article:
     with writing():
         article = locked(Article.select().where(Article.id == article_id)).get()
         check(article if article.deleted_at is None else None)
-        return _update(article, data)
+        return _update_if_changed(article, data)
 
 
 def put_by_key(domain: str, external_id: str, data: dict, check: Check) -> tuple[Article, bool]:

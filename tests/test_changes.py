@@ -174,3 +174,29 @@ def test_a_mirror_built_from_the_feed_equals_the_collection(app, sample):
     assert len(stored) > 20
     assert mirror == stored
     assert seqs == list(range(1, len(seqs) + 1)), "the feed skipped or repeated a position"
+
+
+def test_waiting_clients_beyond_the_limit_get_503(app, client):
+    """Waiting requests hold a server thread each; past the limit, new ones are told to
+    come back instead of taking the last thread."""
+    from api.changes import WAITING_PER_WORKER
+
+    def long_poll():
+        return app.test_client().get("/changes?feed=longpoll&timeout=2").status_code
+
+    waiting = [threading.Thread(target=long_poll) for _ in range(WAITING_PER_WORKER)]
+    for thread in waiting:
+        thread.start()
+    time.sleep(0.5)
+    refused = client.get("/changes?feed=longpoll&timeout=2")
+    stream = client.get("/changes?timeout=2", headers={"Accept": "text/event-stream"})
+    quick = client.get("/changes")
+    for thread in waiting:
+        thread.join()
+    after = client.get("/changes?feed=longpoll&timeout=0.2")
+
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "5"
+    assert stream.status_code == 503
+    assert quick.status_code == 200
+    assert after.status_code == 200

@@ -145,3 +145,55 @@ def test_keys_command_creates_lists_and_revokes(cli_env):
     assert revoked.returncode == 0
     assert "revoked" in _cli(cli_env, "list").stdout
     assert unknown.returncode != 0
+
+
+def test_if_match_star_does_not_satisfy_a_required_if_match(make_app, sample):
+    client = make_app(REQUIRE_IF_MATCH=True).test_client()
+    created = client.post("/articles", json=sample).json
+
+    response = client.patch(f"/articles/{created['id']}", json={"summary": "x"},
+                            headers={"If-Match": "*"})
+
+    assert response.status_code == 428
+
+
+def test_cors_preflight_needs_no_key(make_app):
+    app = make_app(READS_NEED_KEY=True, CORS_ORIGINS=("https://app.example.org",))
+    anonymous = app.test_client()
+    del anonymous.environ_base["HTTP_AUTHORIZATION"]
+
+    response = anonymous.options("/keys", headers={
+        "Origin": "https://app.example.org", "Access-Control-Request-Method": "GET"})
+
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "https://app.example.org"
+
+
+def test_key_responses_are_not_cached_and_pages_not_framed(client):
+    created = client.post("/keys", json={"name": "cached", "scope": "read"})
+
+    assert created.headers["Cache-Control"] == "no-store"
+    assert client.get("/articles").headers["X-Frame-Options"] == "DENY"
+    assert client.get("/articles").headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_batches_cannot_overwrite_when_if_match_is_required(make_app, sample):
+    client = make_app(REQUIRE_IF_MATCH=True).test_client()
+    created = client.post("/articles", json=sample).json
+
+    response = client.post("/articles/batch", json=[
+        {**sample, "headline": "Overwritten"},
+        {**sample, "external_id": "new", "url": None}])
+
+    assert [item["status"] for item in response.json["results"]] == ["rejected", "created"]
+    assert client.get(f"/articles/{created['id']}").json["headline"] == sample["headline"]
+
+
+def test_a_write_that_changes_nothing_makes_no_version(client, create, sample):
+    created = create()
+
+    response = client.put(f"/articles/{created['id']}", json=sample)
+
+    assert response.json["version"] == 1
+    assert response.headers["ETag"] == client.get(f"/articles/{created['id']}").headers["ETag"]
+    assert len(client.get(f"/articles/{created['id']}/revisions").json["items"]) == 1

@@ -74,3 +74,16 @@ def test_a_bad_rate_setting_is_refused():
 
     with pytest.raises(ConfigError, match="DATELINE_RATE_LIMIT"):
         load_settings({"DATELINE_RATE_LIMIT": "lots"})
+
+
+def test_refused_requests_count_against_the_limit(make_app, sample):
+    app = make_app(RATE_LIMIT="2/minute")
+    anonymous = app.test_client()
+    del anonymous.environ_base["HTTP_AUTHORIZATION"]
+    forged = {"Authorization": "Bearer dl_000000000000_" + "A" * 43}
+
+    statuses = [anonymous.post("/articles", json=sample).status_code,
+                anonymous.get("/articles", headers=forged).status_code,
+                anonymous.get("/articles", headers=forged).status_code]
+
+    assert statuses == [401, 401, 429]
