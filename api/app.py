@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import articles, auth, batch, changes, docs, health, keys, revisions, sources
 from .config import load_settings
@@ -34,6 +35,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                                    "license": {"name": "MIT", "identifier": "MIT"}}},
     )
     app.json.sort_keys = False
+    if hops := app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     configure_logging(app.config["LOG_LEVEL"])
 
     database.initialize(open_database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"]))

@@ -16,7 +16,7 @@ from peewee import Model, __exception_wrapper__
 
 from .db import database
 from .errors import Problem
-from .journal import record, writing
+from .journal import record, require_writing, writing
 from .models import Article, ArticleBand, ArticleEntity, ArticleMinHash, Source
 from .store import (
     body_signature,
@@ -67,7 +67,9 @@ def _existing(datas: list[dict]) -> tuple[dict, dict]:
             by_key[(article.source_id, article.external_id)] = article
     for chunk in _chunks(urls):
         for article in Article.select().where(Article.url.in_(chunk)):
-            by_url[article.url] = article
+            # The live holder of a URL wins over deleted ones.
+            if by_url.get(article.url) is None or by_url[article.url].deleted_at is not None:
+                by_url[article.url] = article
     return by_key, by_url
 
 
@@ -83,6 +85,8 @@ def upsert_many(datas: list[dict], may_update: bool = True) -> list[tuple[str, s
         url = data.get("url")
         target = by_key.get(key) if key[1] is not None else by_url.get(url)
         holder = by_url.get(url) if url else None
+        if holder is not None and holder.deleted_at is not None and key[1] is not None:
+            holder = None  # a deleted article does not hold its URL against another key
         if (key[1] is not None and key in claimed_keys) or (url and url in claimed_urls):
             one_by_one.append(index)
             continue
@@ -124,6 +128,7 @@ def _insert_fresh(fresh: list[tuple]) -> list[tuple[int, str]]:
     """Insert (index, data, columns, signature) entries with one statement per table."""
     if not fresh:
         return []
+    require_writing()
     fresh = sorted(fresh, key=lambda entry: write_order(entry[1]))
     now = utc_now()
     articles, entities, signatures, bands, created = [], [], [], [], []

@@ -34,6 +34,13 @@ def _database_url(raw: str) -> str:
     return raw
 
 
+def _hop_count(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 5:
+        raise ValueError("expected how many proxies, 0 to 5")
+    return value
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 1 <= value <= 65535:
@@ -126,6 +133,10 @@ SETTINGS = (
             "(`redis://HOST:6379/0`); empty: each worker counts in its own memory."),
     Setting("METRICS_TOKEN", "", str,
             "Bearer token /metrics requires; empty: /metrics is open."),
+    Setting("TRUSTED_PROXIES", 0, _hop_count,
+            "Reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host "
+            "headers are believed (0: none); rate limits and links then use the client's "
+            "address and the public host."),
     Setting("HOST", "127.0.0.1", str, "Address `dateline serve` listens on."),
     Setting("PORT", 8000, _port, "Port `dateline serve` listens on."),
     Setting("WORKERS", 2, _positive_int, "Worker processes `dateline serve` starts."),

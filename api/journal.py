@@ -46,6 +46,13 @@ def writing():
         _pending.reset(token)
 
 
+def require_writing() -> None:
+    """Called before an article row is written: outside writing() its revision would be
+    lost (and in autocommit mode the row already committed)."""
+    if _pending.get() is None:
+        raise RuntimeError("article written outside journal.writing()")
+
+
 def record(article: Article, op: str) -> None:
     """Note that article (as now written) is a new version made by op."""
     pending = _pending.get()

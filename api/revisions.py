@@ -18,7 +18,7 @@ from .articles import article_etag, check_preconditions
 from .errors import Problem
 from .http import Blueprint
 from .journal import from_snapshot
-from .models import Article, Revision
+from .models import Revision
 from .pagination import decode_cursor, encode_cursor, link_header, next_page_url
 from .spec import CONDITIONAL_WRITE, ETAG_HEADER, LINK_HEADER
 
@@ -40,12 +40,35 @@ def _changes(before: Revision | None, after: Revision) -> dict:
 
 
 def _revision(article_id: str, version: int) -> Revision:
-    Article.get_by_id(article_id)
     found = Revision.get_or_none((Revision.article_id == article_id)
                                  & (Revision.version == version))
     if found is None:
         raise Problem(404, f"Article {article_id} has no version {version}.")
     return found
+
+
+def revision_page(article_id: str, query: dict) -> tuple[list[dict], str | None]:
+    """A page of an article's revisions, newest first, each with what it changed. History
+    outlives the article row (a deleted source purges its tombstones, not their history)."""
+    select = Revision.select().where(Revision.article_id == article_id)
+    if "cursor" in query:
+        (before,) = decode_cursor(query["cursor"], _ORDER)
+        select = select.where(Revision.version < before)
+    rows = list(select.order_by(Revision.version.desc()).limit(query["limit"] + 1))
+    if not rows and "cursor" not in query:
+        raise Problem(404, f"No article {article_id} was ever stored.")
+    next_url = None
+    if len(rows) > query["limit"]:
+        rows = rows[:query["limit"]]
+        next_url = next_page_url(encode_cursor(_ORDER, [rows[-1].version]))
+    if rows:
+        # The version before the page's oldest, to diff that one against.
+        rows.append(Revision.get_or_none((Revision.article_id == article_id)
+                                         & (Revision.version == rows[-1].version - 1)))
+    items = [{"version": row.version, "op": row.op, "at": row.at, "key_id": row.key_id,
+              "changes": _changes(earlier, row)}
+             for row, earlier in itertools.pairwise(rows)]
+    return items, next_url
 
 
 @blp.route("/articles/<uuid:article_id>/revisions")
@@ -55,23 +78,7 @@ class Revisions(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, query, article_id):
         """List an article's changes, newest first"""
-        article_id = str(article_id)
-        Article.get_by_id(article_id)
-        select = Revision.select().where(Revision.article_id == article_id)
-        if "cursor" in query:
-            (before,) = decode_cursor(query["cursor"], _ORDER)
-            select = select.where(Revision.version < before)
-        rows = list(select.order_by(Revision.version.desc()).limit(query["limit"] + 1))
-        next_url = None
-        if len(rows) > query["limit"]:
-            rows = rows[:query["limit"]]
-            next_url = next_page_url(encode_cursor(_ORDER, [rows[-1].version]))
-        if rows:
-            rows.append(Revision.get_or_none((Revision.article_id == article_id)
-                                             & (Revision.version == rows[-1].version - 1)))
-        items = [{"version": row.version, "op": row.op, "at": row.at, "key_id": row.key_id,
-                  "changes": _changes(earlier, row)}
-                 for row, earlier in itertools.pairwise(rows)]
+        items, next_url = revision_page(str(article_id), query)
         return {"items": items, "next": next_url}, 200, link_header(next_url)
 
 

@@ -19,7 +19,7 @@ from schemas.fields import Stamp, fold_name
 from . import similarity
 from .db import is_sqlite
 from .errors import Problem
-from .journal import record, writing
+from .journal import record, require_writing, writing
 from .language import detect_language
 from .models import LIST_FIELDS, Article, ArticleBand, ArticleEntity, ArticleMinHash, Source
 
@@ -76,6 +76,12 @@ def _by_key(domain: str, external_id: str):
         (Article.source == domain) & (Article.external_id == external_id))
 
 
+def by_url(url: str):
+    """Articles with this URL: the live one first, then deleted ones, latest first."""
+    return Article.select().where(Article.url == url).order_by(
+        Article.deleted_at.is_null(False), Article.updated_at.desc())
+
+
 def find_by_key(domain: str, external_id: str) -> Article | None:
     """The article with this natural key, unlocked: for reads. A tombstone is 410."""
     article = _by_key(domain, external_id).first()
@@ -113,7 +119,8 @@ def _raise_if_taken(data: dict, own_id: str | None) -> None:
         holders.append(((Article.source == data["source"])
                         & (Article.external_id == data["external_id"]), "source and external_id"))
     if data.get("url") is not None:
-        holders.append((Article.url == data["url"], "url"))
+        # A deleted article keeps its key but gives its URL up (migration 0007).
+        holders.append(((Article.url == data["url"]) & Article.deleted_at.is_null(), "url"))
     for condition, what in holders:
         if own_id is not None:
             condition &= Article.id != own_id
@@ -241,6 +248,7 @@ def _count(domain: str, change: int) -> None:
 
 
 def _insert(data: dict, columns: dict | None = None) -> Article:
+    require_writing()
     columns = columns or columns_for(data)
     ensure_source(columns["source"])
     _raise_if_taken(data, None)
@@ -258,6 +266,7 @@ def _insert(data: dict, columns: dict | None = None) -> Article:
 
 def _update(article: Article, data: dict, columns: dict | None = None) -> Article:
     """Write a new version of article; a tombstone comes back to life."""
+    require_writing()
     columns = columns or columns_for(data, article)
     ensure_source(columns["source"])
     _raise_if_taken(data, article.id)
@@ -295,7 +304,7 @@ def upsert(data: dict, columns: dict | None = None,
     if data.get("external_id") is not None:
         existing = lock_by_key(data["source"], data["external_id"])
     elif data.get("url") is not None:
-        existing = locked(Article.select().where(Article.url == data["url"])).first()
+        existing = locked(by_url(data["url"])).first()
     columns = columns or columns_for(data, existing)
     if existing is None:
         return "created", _insert(data, columns)
@@ -323,7 +332,7 @@ def _tombstone_for(data: dict) -> Article | None:
     if data.get("external_id") is not None:
         article = lock_by_key(data["source"], data["external_id"])
     elif data.get("url") is not None:
-        article = locked(Article.select().where(Article.url == data["url"])).first()
+        article = locked(by_url(data["url"])).first()
     else:
         return None
     return article if article is not None and article.deleted_at is not None else None

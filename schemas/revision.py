@@ -81,9 +81,12 @@ class ChangeQuerySchema(Schema):
                        "`seq`); absent: from the beginning."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_FEED_PAGE),
                            metadata={"description": f"Changes per page, 1 to {MAX_FEED_PAGE}."})
-    source = CommaList(Domain(), validate=validate.Length(max=50),
-                       metadata={"description": "Only changes to these sources' articles."})
-    tag = name_filter("Only changes to articles with these tags")
+    source = CommaList(Domain(), validate=validate.Length(max=50), metadata={
+        "description": "Only changes made while the article was in one of these sources. "
+                       "Filtered feeds are for following news; only the unfiltered feed "
+                       "rebuilds the collection exactly (an article leaving a filter "
+                       "sends no change to it)."})
+    tag = name_filter("Only changes to articles that carry one of these tags now")
     feed = fields.String(load_default="normal", validate=validate.OneOf(["normal", "longpoll"]),
                          metadata={"description": "longpoll: when nothing is newer than "
                                                   "`since`, wait up to `timeout` seconds."})

@@ -20,3 +20,15 @@ def test_acknowledged_writes_survive_sigkill(database_url):
     assert report["feed_in_order"], report
     assert report["feed_mismatches"] == 0, report
     assert report["ok"], report
+
+
+def test_sqlite_commits_reach_the_disk_before_they_are_acknowledged(tmp_path):
+    """The crash harness kills the server, not the machine: what makes a commit survive
+    power loss too is synchronous=FULL on every pooled connection."""
+    from api.db import open_database
+
+    db = open_database(f"sqlite:///{tmp_path / 'sync.db'}", pool_size=2)
+    with db.connection_context():
+        assert db.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close_all()

@@ -181,3 +181,30 @@ def test_history_of_an_unknown_article_is_404(client):
     assert client.get(f"{unknown}/revisions").status_code == 404
     assert client.get(f"{unknown}/revisions/1").status_code == 404
     assert client.post(f"{unknown}/revisions/1/restore").status_code == 404
+
+
+def test_a_deleted_article_gives_up_its_url_but_not_its_key(client, create, sample):
+    first = create()
+    client.delete(f"/articles/{first['id']}")
+
+    other = client.post("/articles", json={**sample, "external_id": "other"})
+    revived = client.put("/sources/kayhan.ir/articles/92427", json=sample)
+
+    assert other.status_code == 201
+    assert other.json["url"] == sample["url"]
+    assert revived.status_code == 409
+    assert revived.json["existing_id"] == other.json["id"]
+    assert client.get(f"/articles/{first['id']}").status_code == 410
+
+
+def test_history_outlives_a_deleted_source(client, create):
+    created = create()
+    client.delete(f"/articles/{created['id']}")
+    client.delete("/sources/kayhan.ir")
+
+    revisions = client.get(f"/articles/{created['id']}/revisions")
+
+    assert client.get(f"/articles/{created['id']}").status_code == 404
+    assert [item["op"] for item in revisions.json["items"]] == ["deleted", "created"]
+    assert client.get(f"/articles/{created['id']}/revisions/1").json["headline"] == \
+        created["headline"]

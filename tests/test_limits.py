@@ -87,3 +87,15 @@ def test_refused_requests_count_against_the_limit(make_app, sample):
                 anonymous.get("/articles", headers=forged).status_code]
 
     assert statuses == [401, 401, 429]
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_budget(make_app):
+    app = make_app(RATE_LIMIT="1/minute", TRUSTED_PROXIES=1)
+    anonymous = app.test_client()
+    del anonymous.environ_base["HTTP_AUTHORIZATION"]
+
+    def get(client_address):
+        return anonymous.get("/articles", headers={"X-Forwarded-For": client_address})
+
+    assert [get("203.0.113.5").status_code, get("203.0.113.5").status_code,
+            get("198.51.100.7").status_code] == [200, 429, 200]
