@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 import urllib.request
+from pathlib import Path
 
 from tests.serving import DATELINE, free_port
 
@@ -25,3 +27,33 @@ def start(database_url: str, workers: int = 2) -> tuple[str, subprocess.Popen]:
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("server did not start")
+
+
+def wrk(base: str, script: str, seconds: int, connections: int, threads: int = 2) -> dict:
+    """Drive base with wrk (Debian package `wrk`) and a Lua script; rate and latency."""
+    run = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
+                          "--latency", "-s", script, base], capture_output=True, text=True)
+    if run.returncode:
+        raise RuntimeError(f"wrk failed: {run.stdout}{run.stderr}")
+    output = run.stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+            "mean_latency": re.search(r"Latency\s+([\d.]+\w+)", output)[1],
+            "p50": latency.get("50"), "p99": latency.get("99"),
+            "non_2xx": int(non_2xx[1]) if non_2xx else 0, "output": output}
+
+
+def milliseconds(text: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def worker_rss_mib(master: int) -> dict[int, float]:
+    """Resident memory of each child of a gunicorn master, in MiB."""
+    rss = {}
+    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss[int(pid)] = round(int(line.split()[1]) / 1024, 1)
+    return rss

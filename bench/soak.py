@@ -18,12 +18,12 @@ import json
 import os
 import re
 import signal
-import subprocess
 import tempfile
 import threading
 import urllib.request
 from pathlib import Path
 
+from bench.server import milliseconds, worker_rss_mib, wrk
 from bench.server import start as start_server
 from bench.synthetic import SOURCES, articles
 from tests.serving import create_key
@@ -106,38 +106,12 @@ def _load(base: str, secret: str) -> list[str]:
     return ids
 
 
-def _workers(master: int) -> list[int]:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return sorted(int(pid) for pid in children)
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
 def _wrk(base: str, script: str, seconds: int, connections: int) -> dict:
-    run = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, base],
-        capture_output=True, text=True)
-    if run.returncode:
-        raise RuntimeError(f"wrk failed: {run.stdout}{run.stderr}")
-    output = run.stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
-    return {"requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
-            "mean_latency": re.search(r"Latency\s+([\d.]+\w+)", output)[1],
-            "p50": latency.get("50"), "p99": latency.get("99"),
-            "failures_5xx": int(re.search(r"FAILURES_5XX (\d+)", output)[1]),
-            "non_2xx": int(non_2xx[1]) if non_2xx else 0,
-            "non_2xx_sample": " ".join(re.findall(r"STATUSES (.*)", output)).split()[:20]}
-
-
-def _milliseconds(text: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    result = wrk(base, script, seconds, connections)
+    output = result.pop("output")
+    result["failures_5xx"] = int(re.search(r"FAILURES_5XX (\d+)", output)[1])
+    result["non_2xx_sample"] = " ".join(re.findall(r"STATUSES (.*)", output)).split()[:20]
+    return result
 
 
 def _calibrate(base: str, script: Path, mix: dict, connections: int, target: float,
@@ -151,16 +125,16 @@ def _calibrate(base: str, script: Path, mix: dict, connections: int, target: flo
         probe = _wrk(base, str(script), 5, connections)
         if abs(probe["requests_per_second"] - target) < 0.05 * target:
             break
-        cycle_ms = (pause + _milliseconds(probe["mean_latency"])) * (
+        cycle_ms = (pause + milliseconds(probe["mean_latency"])) * (
             probe["requests_per_second"] / target)
-        pause = max(1, round(cycle_ms - _milliseconds(probe["mean_latency"])))
+        pause = max(1, round(cycle_ms - milliseconds(probe["mean_latency"])))
     script.write_text(_MIX % {**mix, "pause": pause})
     return pause
 
 
 def _sample_memory(master: int, every: float, stop: threading.Event, samples: list) -> None:
     while not stop.wait(every):
-        samples.append({pid: _rss_mib(pid) for pid in _workers(master)})
+        samples.append(worker_rss_mib(master))
 
 
 def main() -> None:
@@ -184,15 +158,15 @@ def main() -> None:
             capacity = _wrk(base, str(script), 15, args.connections)
             pause = _calibrate(base, script, mix, args.connections,
                                0.8 * capacity["requests_per_second"],
-                               _milliseconds(capacity["mean_latency"]))
-            start_rss = {pid: _rss_mib(pid) for pid in _workers(server.pid)}
+                               milliseconds(capacity["mean_latency"]))
+            start_rss = worker_rss_mib(server.pid)
             samples, stop = [start_rss], threading.Event()
             sampler = threading.Thread(target=_sample_memory,
                                        args=(server.pid, 30, stop, samples), daemon=True)
             sampler.start()
             soak = _wrk(base, str(script), args.seconds, args.connections)
             stop.set()
-            end_rss = {pid: _rss_mib(pid) for pid in _workers(server.pid)}
+            end_rss = worker_rss_mib(server.pid)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
