@@ -7,6 +7,7 @@ create_tables, so that a database always knows which schema version it holds.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 from peewee import (
     BigIntegerField,
@@ -103,9 +104,8 @@ class Article(BaseModel):
         if "_duplicate_of" not in self.__dict__:
             first = None
             if self.content_hash is not None:
-                first = (Article.select(fn.MIN(Article.id))
-                         .where((Article.content_hash == self.content_hash)
-                                & Article.deleted_at.is_null()).scalar())
+                first = database.execute_sql(_first_copy_sql(database.param),
+                                             (self.content_hash,)).fetchone()[0]
             self.__dict__["_duplicate_of"] = first if first != self.id else None
         return self.__dict__["_duplicate_of"]
 
@@ -114,6 +114,13 @@ class Article(BaseModel):
         parts = {"text": self.dateline_text, "place": self.dateline_place,
                  "credit": self.dateline_credit}
         return parts if any(parts.values()) else None
+
+
+@lru_cache(maxsize=4)
+def _first_copy_sql(param: str) -> str:
+    """Built once per placeholder style: asked on every article read."""
+    return (Article.select(fn.MIN(Article.id))
+            .where((Article.content_hash == "") & Article.deleted_at.is_null()).sql()[0])
 
 
 class ArticleEntity(BaseModel):

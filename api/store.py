@@ -17,7 +17,7 @@ from peewee import IntegrityError, fn
 from schemas.fields import Stamp, fold_name
 
 from . import similarity
-from .db import is_sqlite
+from .db import database, is_sqlite
 from .errors import Problem
 from .journal import record, require_writing, writing
 from .language import detect_language
@@ -97,9 +97,20 @@ def live(article: Article) -> Article:
     return article
 
 
+@lru_cache(maxsize=4)
+def _by_id_sql(param: str) -> str:
+    return Article.select().where(Article.id == "").sql()[0]
+
+
 def live_article(article_id: str) -> Article:
-    """The article with this id: 404 if there never was one, 410 if it was deleted."""
-    return live(Article.get_by_id(article_id))
+    """The article with this id: 404 if there never was one, 410 if it was deleted.
+
+    The SQL text is built once per placeholder style: generating it anew costs more
+    than running it, and this is the hottest read."""
+    found = list(Article.raw(_by_id_sql(database.param), article_id))
+    if not found:
+        raise Problem(404, "No such article.")
+    return live(found[0])
 
 
 def lock_by_key(domain: str, external_id: str) -> Article | None:
