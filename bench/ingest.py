@@ -10,26 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench.server import start as start_server
 from bench.synthetic import articles, write_ndjson
-from tests.serving import create_key
+from tests.serving import DATELINE, create_key
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DATELINE = [sys.executable, "-c", "from api.cli import main; main()"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def measure_import(count: int, database_url: str, folder: Path) -> dict:
@@ -45,25 +37,17 @@ def measure_import(count: int, database_url: str, folder: Path) -> dict:
 
 
 def measure_batch(count: int, database_url: str, clients: int = 2, size: int = 1000) -> dict:
-    port = _free_port()
-    env = {**os.environ, "DATELINE_DATABASE_URL": database_url}
-    secret = create_key(env, "write", f"bench-{port}")
-    server = subprocess.Popen([*DATELINE, "serve", "--port", str(port), "--workers", "2"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    secret = create_key({**os.environ, "DATELINE_DATABASE_URL": database_url}, "write",
+                        "bench-batch")
+    base, server = start_server(database_url)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         items = list(articles(count, seed=11))
         bodies = [json.dumps(items[start:start + size]).encode()
                   for start in range(0, count, size)]
 
         def post(body: bytes) -> int:
             request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/articles/batch", data=body, method="POST",
+                f"{base}/articles/batch", data=body, method="POST",
                 headers={"Content-Type": "application/json",
                          "Authorization": f"Bearer {secret}"})
             with urllib.request.urlopen(request, timeout=300) as response:
