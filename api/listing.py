@@ -23,33 +23,31 @@ NAME_FILTERS = {"tag": "tag", "author": "author", "person": "person", "place": "
 
 @dataclass(frozen=True)
 class Sort:
-    """An order of the list: the column or score, its direction, and how a cursor
-    writes down a row's position in it."""
+    """An order of the list: what it sorts on, its direction, and how a cursor writes
+    down a row's position in it."""
 
     name: str
+    field: str  # published_at, updated_at or relevance
     descending: bool
 
     def key(self, search_rank=None):
-        column = {"published_at": Article.published_at, "updated_at": Article.updated_at,
-                  "relevance": search_rank}[self.name.lstrip("-")]
-        return column
+        return search_rank if self.field == "relevance" else getattr(Article, self.field)
 
     def position(self, row: Article) -> list:
-        if self.name == "relevance":
+        if self.field == "relevance":
             return [row.rank, row.id]
-        moment = row.published_at if "published" in self.name else row.updated_at
-        return [store.utc_stamp(moment).isoformat(), row.id]
+        return [store.utc_stamp(getattr(row, self.field)).isoformat(), row.id]
 
     def decode(self, values: list) -> tuple:
         value, article_id = values
-        if self.name == "relevance":
+        if self.field == "relevance":
             return float(value), article_id
         return parse_rfc3339(value).utc, article_id
 
 
 SORTS = {sort.name: sort for sort in (
-    Sort("-published_at", True), Sort("published_at", False), Sort("-updated_at", True),
-    Sort("relevance", True))}
+    Sort("-published_at", "published_at", True), Sort("published_at", "published_at", False),
+    Sort("-updated_at", "updated_at", True), Sort("relevance", "relevance", True))}
 
 
 def filtered(query: dict):
@@ -143,9 +141,6 @@ def page_etag(items: list[Article], next_url: str | None, total: int | None,
         digest.update(f"{article.id}:{article.version}:{article.duplicate_of}\n".encode())
     digest.update(f"{next_url}|{total}".encode())
     return f'W/"{digest.hexdigest()[:32]}"'
-
-
-FACETS = ("source", "language", *NAME_FILTERS)
 
 
 def facet_counts(query: dict) -> dict[str, list[dict]]:
