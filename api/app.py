@@ -73,7 +73,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 _READS = frozenset({"GET", "HEAD"})
 # Response headers a browser client may read across origins.
 EXPOSED_HEADERS = ["ETag", "Link", "Location", "X-Total-Count", "X-Request-ID",
-                   "Server-Timing", "Idempotent-Replayed"]
+                   "Server-Timing", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy",
+                   "Retry-After"]
 
 
 def _choose_database():

@@ -103,23 +103,48 @@ def sort_for(query: dict) -> Sort:
     return SORTS[name]
 
 
+def _one_name(query: dict) -> tuple[str, str] | None:
+    """The (parameter, kind) of the query's only name filter, when it names one value."""
+    named = [(parameter, kind) for parameter, kind in NAME_FILTERS.items()
+             if query.get(parameter)]
+    if len(named) == 1 and len(query[named[0][0]]) == 1:
+        return named[0]
+    return None
+
+
+def _ordered_source(query: dict, sort: Sort):
+    """The select and the two columns a page is ordered by (sort key, then id).
+
+    A single name filter in date order walks the name index (kind, value, published_at,
+    article) instead: the page then costs the same however common the name is."""
+    one_name = _one_name(query) if sort.field == "published_at" else None
+    if one_name is None:
+        select, rank = filtered(query), None
+        if sort.field == "relevance":
+            select, rank = search.ranked(select, search.parse(query["q"]))
+        return select, sort.key(rank), Article.id
+    parameter, kind = one_name
+    select = filtered({**query, parameter: None}).join(
+        ArticleEntity, on=(ArticleEntity.article == Article.id)).where(
+        (ArticleEntity.kind == kind)
+        & (ArticleEntity.value == store.index_key(query[parameter][0])))
+    return select, ArticleEntity.published_at, ArticleEntity.article
+
+
 def list_articles(query: dict, after: Article | None = None) -> tuple[list[Article], str | None]:
     """A page of the articles query selects, after the cursor (or the article given)."""
     limit, sort = query["limit"], sort_for(query)
-    select, rank = filtered(query), None
-    if sort.name == "relevance":
-        select, rank = search.ranked(select, search.parse(query["q"]))
-    key = sort.key(rank)
+    select, key, tie = _ordered_source(query, sort)
     position = None
     if after is not None:
         position = sort.decode(sort.position(after))
     elif "cursor" in query:
         position = sort.decode(decode_cursor(query["cursor"], sort.name))
     if position is not None:
-        beyond = Tuple(key, Article.id) < Tuple(*position) if sort.descending else (
-            Tuple(key, Article.id) > Tuple(*position))
+        beyond = Tuple(key, tie) < Tuple(*position) if sort.descending else (
+            Tuple(key, tie) > Tuple(*position))
         select = select.where(beyond)
-    order = (key.desc(), Article.id.desc()) if sort.descending else (key, Article.id)
+    order = (key.desc(), tie.desc()) if sort.descending else (key, tie)
     # objects(): a relevance score from the joined hits lands on the article itself.
     rows = list(select.order_by(*order).limit(limit + 1).objects())
     page = store.annotate_duplicates(rows[:limit])

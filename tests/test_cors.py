@@ -28,7 +28,7 @@ def test_allowed_origin_may_read_the_paging_and_caching_headers(make_app):
     assert "idempotency-key" in preflight.headers["Access-Control-Allow-Headers"].lower()
     exposed = {name.strip() for name in
                listed.headers["Access-Control-Expose-Headers"].split(",")}
-    assert {"ETag", "Link", "Location", "X-Total-Count"} <= exposed
+    assert {"ETag", "Link", "Location", "X-Total-Count", "RateLimit", "Retry-After"} <= exposed
     assert "Access-Control-Allow-Origin" not in stranger.headers
 
 
