@@ -11,7 +11,12 @@ import time
 from flask import Response, request, stream_with_context
 from flask.views import MethodView
 
-from schemas.revision import ChangePageSchema, ChangeQuerySchema, ChangeSchema
+from schemas.revision import (
+    POSITION_PATTERN,
+    ChangePageSchema,
+    ChangeQuerySchema,
+    ChangeSchema,
+)
 
 from . import store
 from .db import database
@@ -25,7 +30,7 @@ blp = Blueprint("changes", __name__, description="The change feed.")
 EVENT_STREAM = "text/event-stream"
 _POLL_SECONDS = 0.2
 _KEEPALIVE_SECONDS = 15
-_POSITION = re.compile(r"^[0-9]{1,18}$")
+_POSITION = re.compile(POSITION_PATTERN)
 # Long polls and event streams hold a worker thread while they wait; this many may
 # wait at once in a process (gunicorn runs 4 threads a worker), the rest get 503.
 WAITING_PER_WORKER = 3
@@ -72,6 +77,12 @@ def _waiting_slot():
         _waiting.release()
 
 
+def _idle() -> None:
+    # Give the connection back while waiting, so a waiting client holds no pool slot.
+    database.close()
+    time.sleep(_POLL_SECONDS)
+
+
 def _wait_for_changes(query: dict, since: int) -> tuple[list[Revision], int]:
     deadline = time.monotonic() + query["timeout"]
     rows, last = read_changes(query, since)
@@ -79,9 +90,7 @@ def _wait_for_changes(query: dict, since: int) -> tuple[list[Revision], int]:
         return rows, last
     with _waiting_slot():
         while not rows and time.monotonic() < deadline:
-            # Give the connection back while idle, so a long poll holds no pool slot.
-            database.close()
-            time.sleep(_POLL_SECONDS)
+            _idle()
             rows, last = read_changes(query, since)
     return rows, last
 
@@ -113,8 +122,7 @@ def _changes_as_events(query: dict, since: int):
         if time.monotonic() - quiet_since > _KEEPALIVE_SECONDS:
             quiet_since = time.monotonic()
             yield ": keep-alive\n\n"
-        database.close()
-        time.sleep(_POLL_SECONDS)
+        _idle()
 
 
 _STREAM_RESPONSE = {200: {"content": {EVENT_STREAM: {"schema": {
@@ -130,7 +138,7 @@ class Changes(MethodView):
     @blp.doc(responses=_STREAM_RESPONSE, parameters=[{
         "in": "header", "name": "Last-Event-ID", "required": False,
         "description": "For event streams: the seq to continue after (when `since` is absent).",
-        "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}])
+        "schema": {"type": "string", "pattern": POSITION_PATTERN}}])
     @blp.arguments(ChangeQuerySchema, location="query", error_status_code=400)
     @blp.response(200, ChangePageSchema)
     def get(self, query):

@@ -21,31 +21,25 @@ def _boolean(raw: str) -> bool:
     raise ValueError("expected true or false")
 
 
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value <= 0:
-        raise ValueError("expected a whole number above zero")
-    return value
+def _whole_number(low: int, high: int | None, expected: str) -> Callable[[str], int]:
+    """A parser for a whole number from low to high (no upper bound when None)."""
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if value < low or (high is not None and value > high):
+            raise ValueError(f"expected {expected}")
+        return value
+    return parse
+
+
+_positive_int = _whole_number(1, None, "a whole number above zero")
+_hop_count = _whole_number(0, 5, "how many proxies, 0 to 5")
+_port = _whole_number(1, 65535, "a port number from 1 to 65535")
 
 
 def _database_url(raw: str) -> str:
     if raw == "sqlite:///" or not raw.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST/DB")
     return raw
-
-
-def _hop_count(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= 5:
-        raise ValueError("expected how many proxies, 0 to 5")
-    return value
-
-
-def _port(raw: str) -> int:
-    value = int(raw)
-    if not 1 <= value <= 65535:
-        raise ValueError("expected a port number from 1 to 65535")
-    return value
 
 
 def _time_zone(raw: str) -> str:

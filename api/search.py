@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from peewee import SQL, Expression, Table, fn
 
@@ -35,7 +36,10 @@ class SearchQuery:
     text: str
 
 
+@lru_cache(maxsize=256)
 def parse(text: str) -> SearchQuery:
+    """The query a client typed; cached, as one list request reads it for the filter, the
+    ranking and the snippets."""
     required: list[list[str]] = []
     excluded: list[str] = []
     join_next = False

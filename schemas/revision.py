@@ -66,6 +66,8 @@ class ChangePageSchema(Schema):
 
 
 MAX_FEED_PAGE = 1000
+# A feed position as the feed writes it (seq, last_seq, an event's id).
+POSITION_PATTERN = r"^[0-9]{1,18}$"
 MAX_WAIT_SECONDS = 60
 
 
@@ -75,7 +77,7 @@ class ChangeQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    since = fields.String(validate=validate.Regexp(r"^[0-9]{1,18}$", error=(
+    since = fields.String(validate=validate.Regexp(POSITION_PATTERN, error=(
         "Must be a last_seq or seq this feed returned.")), metadata={
         "description": "Return the changes after this position (a previous `last_seq` or "
                        "`seq`); absent: from the beginning."})
