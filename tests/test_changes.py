@@ -120,7 +120,7 @@ def test_a_mirror_built_from_the_feed_equals_the_collection(app, sample):
     """Writers create, edit and delete while a reader applies the feed page by page;
     once the writers stop and the reader catches up, its copy is the collection."""
     stop = threading.Event()
-    failures = []
+    failures, created = [], []
 
     def writer(number):
         client = app.test_client()
@@ -133,6 +133,7 @@ def test_a_mirror_built_from_the_feed_equals_the_collection(app, sample):
                     {**sample, "external_id": f"{number}-{rng.randrange(10**9)}", "url": None,
                      "body": f"text {rng.random()}"} for _ in range(rng.randint(1, 4))])
                 ids += [item["id"] for item in response.json["results"]]
+                created.extend(ids[-len(response.json["results"]):])
             elif roll < 0.85:
                 response = client.patch(f"/articles/{rng.choice(ids)}",
                                         json={"summary": str(rng.random())})
@@ -158,8 +159,10 @@ def test_a_mirror_built_from_the_feed_equals_the_collection(app, sample):
     writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
     for thread in writers:
         thread.start()
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
+    # At least 3 s of concurrent writing, longer on a slow machine until 30 creates.
+    started = time.monotonic()
+    while time.monotonic() < started + 3 or (len(created) < 30
+                                             and time.monotonic() < started + 30):
         catch_up()
     stop.set()
     for thread in writers:
