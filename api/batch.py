@@ -72,9 +72,46 @@ def _rejected(index: int, errors: list[dict]) -> dict:
 
 @dataclass(frozen=True)
 class Prepared:
-    """An item already validated (e.g. extracted from raw text)."""
+    """An item already validated (e.g. extracted from raw text), with what its write
+    derives when that has been worked out."""
 
     data: dict
+    derived: store.Derived | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An item refused before writing, with the errors saying why."""
+
+    errors: list[dict]
+
+    @classmethod
+    def unreadable(cls, problem: Problem) -> Rejected:
+        return cls([{"pointer": "/", "detail": problem.detail}])
+
+
+def prepare(items: list) -> list[Prepared | Rejected]:
+    """Validate items and derive their stored fields. Needs no database, so it can run in
+    a worker process.
+
+    An item is a raw JSON value, a Prepared or Rejected one, or the Problem that made it
+    unreadable.
+    """
+    schema = ArticleInputSchema()
+    prepared: list[Prepared | Rejected] = []
+    for item in items:
+        if isinstance(item, Problem):
+            item = Rejected.unreadable(item)
+        if isinstance(item, Rejected):
+            prepared.append(item)
+            continue
+        try:
+            data = item.data if isinstance(item, Prepared) else schema.load(item)
+        except ValidationError as error:
+            prepared.append(Rejected(field_errors(error.messages)))
+            continue
+        prepared.append(Prepared(data, store.derive(data)))
+    return prepared
 
 
 def _upsert_each(datas: list[dict], may_update: bool) -> list:
@@ -98,23 +135,25 @@ def write_batch(items: list) -> dict:
 
     An item is a raw JSON value, a Prepared one, or the Problem that made it unreadable.
     """
-    schema = ArticleInputSchema()
-    results: list[dict | None] = [None] * len(items)
-    valid: list[tuple[int, dict]] = []
-    for index, item in enumerate(items):
-        if isinstance(item, Problem):
-            results[index] = _rejected(index, [{"pointer": "/", "detail": item.detail}])
-            continue
-        try:
-            valid.append((index, item.data if isinstance(item, Prepared) else schema.load(item)))
-        except ValidationError as error:
-            results[index] = _rejected(index, field_errors(error.messages))
-    datas = [data for _, data in valid]
+    return write_prepared(prepare(items))
+
+
+def write_prepared(prepared: list[Prepared | Rejected]) -> dict:
+    """Upsert the Prepared items in one transaction; the Rejected ones are reported."""
+    results: list[dict | None] = [None] * len(prepared)
+    valid: list[tuple[int, Prepared]] = []
+    for index, item in enumerate(prepared):
+        if isinstance(item, Prepared):
+            valid.append((index, item))
+        else:
+            results[index] = _rejected(index, item.errors)
+    datas = [item.data for _, item in valid]
+    derived = [item.derived or store.derive(item.data) for _, item in valid]
     may_update = not (has_app_context() and current_app.config["REQUIRE_IF_MATCH"])
     with writing():
         try:
             with writing():
-                outcomes = upsert_many(datas, may_update)
+                outcomes = upsert_many(datas, may_update, derived)
         except (IntegrityError, OperationalError):
             # Another writer stored or locked one of these keys meanwhile (a unique-key
             # clash, or PostgreSQL ending a lock wait): judge the items one by one.

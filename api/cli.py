@@ -191,43 +191,30 @@ def _app_with_database():
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=pathlib.Path))
 @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 1000))
-def import_(paths, batch_size):
+@click.option("--jobs", "-j", type=click.IntRange(1, 64),
+              help="Worker processes validating and deriving fields [one per CPU].")
+def import_(paths, batch_size, jobs):
     """Import raw text, JSON, NDJSON and CSV files, or folders of them (safe to re-run)."""
-    from .batch import Prepared, write_batch
-    from .errors import Problem
-    from .ingest import article_from_text
-    from .transfer import article_files, read_items
+    import os
+
+    from .batch import write_prepared
+    from .transfer import article_files, items_of, prepared_chunks
 
     _app_with_database()
     files = article_files(list(paths))
     counts = dict.fromkeys(("created", "updated", "unchanged", "rejected"), 0)
     reasons = []
-
-    def flush(pending):
-        result = write_batch([item.value for item in pending])
-        for item, outcome in zip(pending, result["results"], strict=True):
-            counts[outcome["status"]] += 1
-            if outcome["status"] == "rejected":
-                details = "; ".join(f"{error['pointer']}: {error['detail']}"
-                                    for error in outcome["errors"])
-                reasons.append(f"{item.origin}: {details}")
-
     with click.progressbar(files, label="Importing", show_pos=True,
                            file=sys.stderr) as progress:
-        pending = []
-        for path in progress:
-            for item in read_items(path):
-                if isinstance(item.value, tuple):
-                    try:
-                        item = type(item)(item.origin, Prepared(article_from_text(item.value[1])))
-                    except Problem as problem:
-                        item = type(item)(item.origin, problem)
-                pending.append(item)
-                if len(pending) >= batch_size:
-                    flush(pending)
-                    pending = []
-        if pending:
-            flush(pending)
+        chunks = items_of(progress, batch_size)
+        for chunk, prepared in prepared_chunks(chunks, jobs or os.cpu_count() or 1):
+            result = write_prepared(prepared)
+            for item, outcome in zip(chunk, result["results"], strict=True):
+                counts[outcome["status"]] += 1
+                if outcome["status"] == "rejected":
+                    details = "; ".join(f"{error['pointer']}: {error['detail']}"
+                                        for error in outcome["errors"])
+                    reasons.append(f"{item.origin}: {details}")
     click.echo(", ".join(f"{count} {status}" for status, count in counts.items()))
     for reason in reasons:
         click.echo(f"rejected {reason}")

@@ -28,6 +28,15 @@ class Problem(Exception):
         self.headers = headers or {}
         self.extra = extra
 
+    def __reduce__(self):
+        # Keyword arguments survive pickling (`dateline import` hands items to workers).
+        return _rebuilt_problem, (self.status, self.detail, self.kind, self.headers,
+                                  self.extra)
+
+
+def _rebuilt_problem(status, detail, kind, headers, extra) -> Problem:
+    return Problem(status, detail, kind=kind, headers=headers, **extra)
+
 
 def field_errors(messages, prefix: str = "") -> list[dict]:
     """Flatten marshmallow's nested messages into JSON Pointer / detail pairs."""

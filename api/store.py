@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -153,12 +154,34 @@ def taken(what: str, other_id: str) -> Problem:
                    existing=f"/articles/{other_id}", existing_id=other_id)
 
 
-def columns_for(data: dict, stored: Article | None = None) -> dict:
+@dataclass(frozen=True)
+class Derived:
+    """What an article's write derives from its text: the costly part of a write, worked
+    out before the transaction (in another process, for `dateline import`)."""
+
+    language: str | None
+    word_count: int
+    content_hash: str | None
+    signature: object  # the body's MinHash (numpy array) or None
+
+
+def derive(data: dict) -> Derived:
+    body = data.get("body")
+    return Derived(language=data.get("language") or detect_language(body or data["headline"]),
+                   word_count=word_count(body), content_hash=content_hash(body),
+                   signature=body_signature(body))
+
+
+def columns_for(data: dict, stored: Article | None = None,
+                derived: Derived | None = None) -> dict:
     """The article row for validated data; for an edit of a stored article that keeps
     the publish time, also how that time was found."""
     dateline = data.get("dateline") or {}
     published, modified = data["published_at"], data.get("modified_at")
     body = data.get("body")
+    if derived is None:
+        derived = Derived(data.get("language") or detect_language(body or data["headline"]),
+                          word_count(body), content_hash(body), None)
     return {
         "source": data["source"],
         "external_id": data.get("external_id"),
@@ -166,7 +189,7 @@ def columns_for(data: dict, stored: Article | None = None) -> dict:
         "headline": data["headline"],
         "summary": data.get("summary"),
         "body": body,
-        "language": data.get("language") or detect_language(body or data["headline"]),
+        "language": derived.language,
         "published_at": published.utc,
         "published_at_offset": published.offset,
         "published_at_basis": data.get("published_at_basis") or _kept_basis(stored, published),
@@ -176,8 +199,8 @@ def columns_for(data: dict, stored: Article | None = None) -> dict:
         "dateline_place": dateline.get("place"),
         "dateline_credit": dateline.get("credit"),
         **{name: list(data.get(name) or []) for name in LIST_FIELDS},
-        "word_count": word_count(body),
-        "content_hash": content_hash(body),
+        "word_count": derived.word_count,
+        "content_hash": derived.content_hash,
     }
 
 

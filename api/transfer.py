@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-from collections.abc import Iterator
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.article import READ_ONLY_FIELDS, ArticleSchema
 
+from .batch import Prepared, Rejected, prepare
 from .errors import Problem
 from .http import parse_json
+from .ingest import article_from_text
 from .models import LIST_FIELDS, Article
 from .store import annotate_duplicates
 
@@ -21,6 +27,13 @@ SUFFIXES = {".txt": "text", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndj
 _CSV_LIST_SEPARATOR = ";"
 # A body may be 2M characters; the csv module's default field limit is 131,072.
 csv.field_size_limit(16 * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One article as JSON text, parsed where it is prepared (in a worker process)."""
+
+    text: bytes
 
 
 @dataclass(frozen=True)
@@ -61,13 +74,17 @@ def read_items(path: Path) -> Iterator[Item]:
         yield Item(str(path), Problem(422, f"Unknown file type {path.suffix!r}; expected "
                                            f"{', '.join(sorted(SUFFIXES))}."))
         return
+    if kind == "ndjson":
+        # Read line by line: an NDJSON dump may be larger than memory.
+        with path.open("rb") as handle:
+            lines = (line for chunk in handle for line in chunk.splitlines() or [chunk])
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    yield Item(f"{path}:{number}", Encoded(line))
+        return
     data = path.read_bytes()
     if kind == "text":
         yield Item(str(path), ("text", data))
-    elif kind == "ndjson":
-        for number, line in enumerate(data.splitlines(), start=1):
-            if line.strip():
-                yield Item(f"{path}:{number}", _parsed(line))
     elif kind == "json":
         value = _parsed(data)
         values = value if isinstance(value, list) else [value]
@@ -80,6 +97,59 @@ def read_items(path: Path) -> Iterator[Item]:
                 yield Item(f"{path}:{number}", _csv_row(row))
         except (UnicodeDecodeError, csv.Error) as error:
             yield Item(str(path), Problem(422, f"Not a readable CSV file: {error}."))
+
+
+def items_of(paths: Iterable[Path], size: int) -> Iterator[list[Item]]:
+    """The items of the files, in lists of size; raw text is extracted on the way, as
+    where it was published depends on its source's stored time zone."""
+    chunk = []
+    for path in paths:
+        for item in read_items(path):
+            if isinstance(item.value, tuple):
+                try:
+                    item = Item(item.origin, Prepared(article_from_text(item.value[1])))
+                except Problem as problem:
+                    item = Item(item.origin, problem)
+            chunk.append(item)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def prepared_chunks(chunks: Iterable[list[Item]],
+                    jobs: int) -> Iterator[tuple[list[Item], list[Prepared | Rejected]]]:
+    """Each chunk with its items prepared (batch.prepare), in order. With jobs > 1 and
+    more than one chunk, the validation and derived fields of later chunks are worked
+    out in that many worker processes while the caller writes the earlier ones."""
+    chunks = iter(chunks)
+    opening = list(itertools.islice(chunks, 2))
+    chunks = itertools.chain(opening, chunks)
+    if jobs <= 1 or len(opening) < 2:
+        for chunk in chunks:
+            yield chunk, prepare_values([item.value for item in chunk])
+        return
+    # A fresh interpreter per worker: nothing of this process's open database goes along.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["api.transfer"])
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        waiting: deque = deque()
+        for chunk in chunks:
+            waiting.append((chunk, pool.submit(prepare_values, [item.value for item in chunk])))
+            # Two chunks per worker in flight keep the workers busy and memory bounded.
+            if len(waiting) > 2 * jobs:
+                done, future = waiting.popleft()
+                yield done, future.result()
+        while waiting:
+            done, future = waiting.popleft()
+            yield done, future.result()
+
+
+def prepare_values(values: list) -> list[Prepared | Rejected]:
+    """batch.prepare, parsing Encoded values first."""
+    return prepare([_parsed(value.text) if isinstance(value, Encoded) else value
+                    for value in values])
 
 
 def _parsed(data: bytes):

@@ -41,13 +41,13 @@ def articles(count: int, seed: int = 7):
     for number in range(count):
         source = rng.choice(SOURCES)
         words = rng.randint(300, 1500)
-        body = " ".join(rng.choice(WORDS) for _ in range(words))
+        body = " ".join(rng.choices(WORDS, k=words))
         published = start + timedelta(seconds=rng.randrange(10 * 365 * 86400))
         yield {
             "source": source,
             "external_id": str(number),
             "url": f"https://{source}/news/{number}",
-            "headline": f"Story {number}: " + " ".join(rng.choice(WORDS) for _ in range(8)),
+            "headline": f"Story {number}: " + " ".join(rng.choices(WORDS, k=8)),
             "body": body,
             "language": "en",
             "published_at": published.isoformat().replace("+00:00", "Z"),

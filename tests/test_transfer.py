@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from tests.serving import DATELINE
 
 RAW = """\
@@ -27,7 +29,10 @@ def _dateline(args, database_url, **extra):
                           env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_import_reads_every_format_and_is_safe_to_rerun(tmp_path, sample, database_url):
+@pytest.mark.parametrize("options", [[], ["--batch-size", "2", "--jobs", "2"]],
+                         ids=["one-chunk", "worker-processes"])
+def test_import_reads_every_format_and_is_safe_to_rerun(tmp_path, sample, database_url,
+                                                        options):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "item.txt").write_text(RAW, encoding="utf-8")
@@ -43,8 +48,8 @@ def test_import_reads_every_format_and_is_safe_to_rerun(tmp_path, sample, databa
                          "2021-07-15T08:00:00+04:30", "weather;Tehran", "Tehran"])
     (folder / "empty.txt").write_text("", encoding="utf-8")
 
-    first = _dateline(["import", str(folder)], database_url)
-    again = _dateline(["import", str(folder)], database_url)
+    first = _dateline(["import", *options, str(folder)], database_url)
+    again = _dateline(["import", *options, str(folder)], database_url)
 
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[0] == "4 created, 0 updated, 0 unchanged, 2 rejected"
