@@ -50,11 +50,12 @@ SORTS = {sort.name: sort for sort in (
     Sort("-updated_at", "updated_at", True), Sort("relevance", "relevance", True))}
 
 
-def filtered(query: dict):
-    """The live articles the query's filters (and search) select, unordered, unpaged."""
+def filtered(query: dict, walking: int | None = None):
+    """The live articles the query's filters (and search) select, unordered, unpaged.
+    walking: the rows needed when the caller walks an index in order (search.matching)."""
     select = Article.select().where(Article.deleted_at.is_null())
     if query.get("q"):
-        select = select.where(search.matching(search.parse(query["q"])))
+        select = select.where(search.matching(search.parse(query["q"]), walking))
     if query.get("source"):
         select = select.where(Article.source.in_(query["source"]))
     if query.get("language"):
@@ -118,13 +119,14 @@ def _ordered_source(query: dict, sort: Sort):
     A single name filter in date order walks the name index (kind, value, published_at,
     article) instead: the page then costs the same however common the name is."""
     one_name = _one_name(query) if sort.field == "published_at" else None
+    walking = None if sort.field == "relevance" else query["limit"] + 1
     if one_name is None:
-        select, rank = filtered(query), None
+        select, rank = filtered(query, walking), None
         if sort.field == "relevance":
             select, rank = search.ranked(select, search.parse(query["q"]))
         return select, sort.key(rank), Article.id
     parameter, kind = one_name
-    select = filtered({**query, parameter: None}).join(
+    select = filtered({**query, parameter: None}, walking).join(
         ArticleEntity, on=(ArticleEntity.article == Article.id)).where(
         (ArticleEntity.kind == kind)
         & (ArticleEntity.value == store.index_key(query[parameter][0])))

@@ -181,3 +181,32 @@ def test_pages_neither_skip_nor_repeat_while_articles_arrive(client, create):
 
     assert len(seen) == len(set(seen))
     assert [article_id for article_id in seen if article_id in set(original)] == original[::-1]
+
+
+@pytest.mark.parametrize("probe_cost", [0, 10**9], ids=["probing", "collecting"])
+def test_a_common_word_pages_the_same_whichever_way_hits_are_found(
+        client, create, monkeypatch, probe_cost):
+    """On SQLite a word found in many articles is looked up article by article along the
+    date order, a rarer one is collected first: both must give the same pages."""
+    from api import search
+    monkeypatch.setattr(search, "_PROBE_COST", probe_cost)
+    made = []
+    for number in range(12):
+        body = "Rain fell on the valley." if number % 3 else "Snow closed the pass."
+        made.append(create(external_id=str(number), url=None, summary=None,
+                           headline=f"Weather note {number}", body=body, tags=["Weather"],
+                           published_at=f"2022-01-{number + 1:02d}T08:00:00Z"))
+    client.delete(f"/articles/{made[4]['id']}")
+    expected = [article["id"] for article in reversed(made)
+                if "Rain" in article["body"] and article is not made[4]]
+
+    for query in ("q=rain&sort=-published_at", "q=rain&tag=weather&sort=-published_at",
+                  "q=valley OR pass -snow&sort=-published_at"):
+        url, seen = f"/articles?{query}&limit=3", []
+        while url:
+            response = client.get(url)
+            seen += _ids(response)
+            url = response.json["next"]
+        assert seen == expected, query
+    ascending = client.get("/articles?q=rain&sort=published_at&limit=50")
+    assert _ids(ascending) == expected[::-1]
