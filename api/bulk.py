@@ -78,12 +78,22 @@ def _chunks(values: list, size: int = _LOOKUP_CHUNK) -> Iterable[list]:
         yield values[start:start + size]
 
 
-def _existing(datas: list[dict]) -> tuple[dict, dict]:
-    """Stored articles by (source, external_id) and by url, for these items."""
+def _content_key(data: dict, derived: Derived) -> tuple | None:
+    """What store.same_content matches an item with neither external_id nor url on
+    (None: not such an item, or one without a body, left to store.upsert)."""
+    if data.get("external_id") is not None or data.get("url") is not None:
+        return None
+    return None if derived.content_hash is None else (data["source"], derived.content_hash)
+
+
+def _existing(datas: list[dict], derived: list[Derived]) -> tuple[dict, dict, dict]:
+    """Stored articles by (source, external_id), by url and by _content_key, for these
+    items."""
     external_ids = sorted({d["external_id"] for d in datas if d.get("external_id") is not None})
     sources = sorted({d["source"] for d in datas})
     urls = sorted({d["url"] for d in datas if d.get("url") is not None})
-    by_key, by_url = {}, {}
+    hashes = sorted({key[1] for key in map(_content_key, datas, derived) if key is not None})
+    by_key, by_url, by_content = {}, {}, {}
     for chunk in _chunks(external_ids):
         # IDs such as "123" recur across sources: only this batch's sources matter.
         for article in Article.select().where(Article.external_id.in_(chunk)
@@ -94,7 +104,14 @@ def _existing(datas: list[dict]) -> tuple[dict, dict]:
             # The live holder of a URL wins over deleted ones.
             if by_url.get(article.url) is None or by_url[article.url].deleted_at is not None:
                 by_url[article.url] = article
-    return by_key, by_url
+    for chunk in _chunks(hashes):
+        for article in Article.select().where(
+                Article.content_hash.in_(chunk) & Article.source.in_(sources)
+                & Article.external_id.is_null() & Article.url.is_null()
+                & Article.deleted_at.is_null()).order_by(Article.id.desc()):
+            # The earliest such article wins, as in store.same_content.
+            by_content[(article.source_id, article.content_hash)] = article
+    return by_key, by_url, by_content
 
 
 def upsert_many(datas: list[dict], may_update: bool = True,
@@ -104,14 +121,21 @@ def upsert_many(datas: list[dict], may_update: bool = True,
     derived, when given, holds store.derive(data) for each item, worked out already."""
     if derived is None:
         derived = [derive(data) for data in datas]
-    by_key, by_url = _existing(datas)
+    by_key, by_url, by_content = _existing(datas, derived)
     outcomes: list[tuple[str, str] | Problem | None] = [None] * len(datas)
     one_by_one, fresh, claimed_keys, claimed_urls = [], [], set(), set()
     computed: dict[int, dict] = {}
     for index, data in enumerate(datas):
         key = (data["source"], data.get("external_id"))
         url = data.get("url")
-        target = by_key.get(key) if key[1] is not None else by_url.get(url)
+        content_key = _content_key(data, derived[index])
+        if key[1] is None and url is None:
+            if content_key is None or content_key in claimed_keys:
+                one_by_one.append(index)
+                continue
+            key, target = content_key, by_content.get(content_key)
+        else:
+            target = by_key.get(key) if key[1] is not None else by_url.get(url)
         holder = by_url.get(url) if url else None
         if holder is not None and holder.deleted_at is not None and key[1] is not None:
             holder = None  # a deleted article does not hold its URL against another key

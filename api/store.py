@@ -83,6 +83,22 @@ def by_url(url: str):
         Article.deleted_at.is_null(False), Article.updated_at.desc())
 
 
+def same_content(columns: dict):
+    """For an article with neither external_id nor url: live articles of its source, also
+    without both, with the same body (or, bodiless, the same headline and publish time).
+    Nothing else can recognise such an item when a re-import brings it again."""
+    query = Article.select().where(
+        (Article.source == columns["source"]) & Article.external_id.is_null()
+        & Article.url.is_null() & Article.deleted_at.is_null())
+    if columns["content_hash"] is not None:
+        query = query.where(Article.content_hash == columns["content_hash"])
+    else:
+        query = query.where(Article.content_hash.is_null()
+                            & (Article.headline == columns["headline"])
+                            & (Article.published_at == columns["published_at"]))
+    return query.order_by(Article.id)
+
+
 def find_by_key(domain: str, external_id: str) -> Article | None:
     """The article with this natural key, unlocked: for reads. A tombstone is 410."""
     article = _by_key(domain, external_id).first()
@@ -328,7 +344,8 @@ def _update(article: Article, data: dict, columns: dict | None = None) -> Articl
 
 def upsert(data: dict, columns: dict | None = None,
            may_update: bool = True) -> tuple[str, Article]:
-    """Create, replace or leave alone the article keyed by (source, external_id), else url.
+    """Create, replace or leave alone the article keyed by (source, external_id), else url,
+    else (with neither) by its content: see same_content.
 
     Returns 'created', 'updated' or 'unchanged' with the stored article; writing a
     tombstone's key brings it back ('created'). columns, when given, are
@@ -339,6 +356,12 @@ def upsert(data: dict, columns: dict | None = None,
         existing = lock_by_key(data["source"], data["external_id"])
     elif data.get("url") is not None:
         existing = locked(by_url(data["url"])).first()
+    else:
+        columns = columns or columns_for(data)
+        existing = locked(same_content(columns)).first()
+        if existing is not None and not data.get("published_at_basis"):
+            columns = columns | {"published_at_basis": _kept_basis(existing,
+                                                                   data["published_at"])}
     columns = columns or columns_for(data, existing)
     if existing is None:
         return "created", _insert(data, columns)

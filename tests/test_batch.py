@@ -47,6 +47,32 @@ def test_items_without_external_id_are_keyed_on_url(batch, sample):
     assert statuses == ["created", "unchanged"]
 
 
+def test_items_with_neither_key_are_recognised_by_their_body(batch, sample, client):
+    keyless = {**sample, "external_id": None, "url": None}
+    other = {**keyless, "body": "A different report altogether.", "headline": "Other"}
+    first = batch([keyless, other, keyless])
+    again = batch([keyless, {**other, "tags": ["retagged"]}])
+    elsewhere = batch([{**keyless, "source": "dawn.com"}])
+
+    assert [item["status"] for item in first["results"]] == ["created", "created",
+                                                             "unchanged"]
+    assert first["results"][2]["id"] == first["results"][0]["id"]
+    assert [item["status"] for item in again["results"]] == ["unchanged", "updated"]
+    assert again["results"][1]["id"] == first["results"][1]["id"]
+    assert client.get(f"/articles/{first['results'][1]['id']}").json["tags"] == ["retagged"]
+    assert elsewhere["results"][0]["status"] == "created"
+    assert len(client.get("/articles").json["items"]) == 3
+
+
+def test_bodiless_items_with_neither_key_match_on_headline_and_time(batch, sample):
+    brief = {**sample, "external_id": None, "url": None, "body": None}
+    first = batch([brief])
+    again = batch([brief, {**brief, "published_at": "2021-07-15T10:00:00Z"}])
+
+    assert [item["status"] for item in again["results"]] == ["unchanged", "created"]
+    assert again["results"][0]["id"] == first["results"][0]["id"]
+
+
 def test_ndjson_malformed_line_rejects_that_item_only(client, sample):
     body = "\n".join([json.dumps(_variant(sample, 1)), '{"headline": ', "",
                       json.dumps(_variant(sample, 2))]) + "\n"

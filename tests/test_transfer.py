@@ -64,6 +64,21 @@ def test_import_reads_every_format_and_is_safe_to_rerun(tmp_path, sample, databa
     assert articles["77"]["tags"] == ["weather", "Tehran"]
 
 
+def test_raw_items_without_news_id_are_not_doubled_by_a_reimport(tmp_path, database_url):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(RAW.replace("News ID: 1650012\n", ""), encoding="utf-8")
+    (folder / "b.txt").write_text(RAW.replace("News ID: 1650012\n", "").replace(
+        "third day", "fourth day"), encoding="utf-8")
+
+    first = _dateline(["import", str(folder)], database_url)
+    again = _dateline(["import", str(folder)], database_url)
+
+    assert first.stdout.splitlines()[0] == "2 created, 0 updated, 0 unchanged, 0 rejected"
+    assert again.stdout.splitlines()[0] == "0 created, 0 updated, 2 unchanged, 0 rejected"
+    assert len(_dateline(["export"], database_url).stdout.splitlines()) == 2
+
+
 def test_export_to_a_file_round_trips_through_import(tmp_path, create, database_url, make_app):
     create()
     create(external_id="2", url=None)
