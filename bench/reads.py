@@ -5,7 +5,8 @@
 
 Loads --articles synthetic articles (bench.synthetic, fixed seed) with
 `dateline import`, the project's bulk path, into a scratch SQLite file (or the
-PostgreSQL database given, which must be empty), serves it with `dateline serve`
+database given: loaded when empty, else measured as it is, so a million articles are
+loaded once for several runs), serves it with `dateline serve`
 (2 workers), and drives each scenario with wrk. A bare Flask app under the same
 gunicorn settings (bench.bare) gives the throughput ceiling. Reports requests/s and
 p50/p99 per scenario, the load rate, bytes of database per article and each
@@ -52,6 +53,25 @@ def _load(count: int, database_url: str, folder: Path) -> dict:
     seconds = time.perf_counter() - started
     source.unlink()
     return {"seconds": round(seconds, 1), "articles_per_second": round(count / seconds)}
+
+
+def _stored(database_url: str) -> int:
+    """Articles already in the database (0 when it does not exist yet)."""
+    if database_url.startswith("sqlite:///"):
+        import sqlite3
+        path = Path(database_url.removeprefix("sqlite:///"))
+        if not path.exists():
+            return 0
+        with sqlite3.connect(path) as connection:
+            query = "SELECT count(*) FROM sqlite_master WHERE name = 'article'"
+            if not connection.execute(query).fetchone()[0]:
+                return 0
+            return connection.execute("SELECT count(*) FROM article").fetchone()[0]
+    import psycopg
+    with psycopg.connect(database_url) as connection:
+        if connection.execute("SELECT to_regclass('article')").fetchone()[0] is None:
+            return 0
+        return connection.execute("SELECT count(*) FROM article").fetchone()[0]
 
 
 def _get(url: str) -> dict:
@@ -135,7 +155,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=100_000)
-    parser.add_argument("--database-url", help="an empty database; default: scratch SQLite")
+    parser.add_argument("--database-url", help="a database to load (when empty) and measure; "
+                                               "default: scratch SQLite")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
@@ -143,7 +164,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         url = args.database_url or f"sqlite:///{folder}/reads.db"
-        load = _load(args.articles, url, folder)
+        stored = _stored(url)
+        if stored:
+            args.articles, load = stored, {"reused": True}
+        else:
+            load = _load(args.articles, url, folder)
         base, server = start_server(url)
         try:
             paths = _paths(base, rng)
