@@ -131,12 +131,11 @@ def matching(query: SearchQuery, walking: int | None = None) -> Expression:
     """
     if not is_sqlite():
         return Expression(_pg_vector(), "@@", _pg_query(query))
+    found = SQL('"article_fts" MATCH ?', [fts5_expression(query)])
     if walking is not None and _hits_are_many(query, walking):
-        probe = _FTS.select(SQL("1")).where(
-            SQL('"article_fts" MATCH ?', [fts5_expression(query)])
-            & (_FTS.rowid == Column(Article, "rowid")))
-        return fn.EXISTS(probe)
-    return Article.id.in_(_fts5_matches(query))
+        return fn.EXISTS(_FTS.select(SQL("1")).where(
+            found & (_FTS.rowid == Column(Article, "rowid"))))
+    return Column(Article, "rowid").in_(_FTS.select(_FTS.rowid).where(found))
 
 
 def _hits_are_many(query: SearchQuery, needed: int) -> bool:
@@ -168,9 +167,13 @@ def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, str]:
     if not article_ids:
         return {}
     if is_sqlite():
-        excerpt = fn.snippet(SQL("article_fts"), -1, "<mark>", "</mark>", "…", SNIPPET_WORDS)
-        rows = _fts5_matches(query, excerpt.alias("snippet")).where(
-            _ROWS.id.in_(article_ids)).tuples()
+        # From the page's articles to the index, one lookup each: joined the other way,
+        # SQLite would walk every hit of the search to find the page's few.
+        excerpt = _FTS.select(fn.snippet(SQL("article_fts"), -1, "<mark>", "</mark>", "…",
+                                         SNIPPET_WORDS)).where(
+            SQL('"article_fts" MATCH ?', [fts5_expression(query)])
+            & (_FTS.rowid == _ROWS.rowid))
+        rows = _ROWS.select(_ROWS.id, excerpt).where(_ROWS.id.in_(article_ids)).tuples()
         return dict(rows.execute(Article._meta.database))
     options = f"StartSel=<mark>, StopSel=</mark>, MaxWords={SNIPPET_WORDS}, MinWords=6"
     excerpt = fn.ts_headline(SQL("'simple'::regconfig"), _pg_document(), _pg_query(query),
