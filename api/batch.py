@@ -173,9 +173,9 @@ _BODY = {
     "required": True,
     "description": f"Up to {MAX_ITEMS} articles, as a JSON array or as NDJSON (one article "
                    "per line; a malformed line rejects that item only). Each is keyed on "
-                   "(source, external_id), else url, else (with neither) its source and "
-                   "body, or without a body its headline and publish time: created if new, "
-                   "updated if different, unchanged if identical.",
+                   "(source, external_id), else url, else (with neither) its source, "
+                   "body, headline and publish time: created if new, updated if different, "
+                   "unchanged if identical.",
     "content": {
         # Items are judged one by one (an invalid one is rejected in the results, not
         # the request), so the request schema accepts any item.

@@ -29,8 +29,10 @@ from .models import Article, ArticleBand, ArticleEntity, ArticleMinHash, Source
 from .store import (
     Derived,
     columns_for,
+    content_key,
     derive,
     entity_rows,
+    lock_content_keys,
     minhash_rows,
     taken,
     unchanged,
@@ -79,11 +81,12 @@ def _chunks(values: list, size: int = _LOOKUP_CHUNK) -> Iterable[list]:
 
 
 def _content_key(data: dict, derived: Derived) -> tuple | None:
-    """What store.same_content matches an item with neither external_id nor url on
-    (None: not such an item, or one without a body, left to store.upsert)."""
+    """store.content_key of an item with neither external_id nor url, else None."""
     if data.get("external_id") is not None or data.get("url") is not None:
         return None
-    return None if derived.content_hash is None else (data["source"], derived.content_hash)
+    return content_key({"source": data["source"], "content_hash": derived.content_hash,
+                        "headline": data["headline"],
+                        "published_at": data["published_at"].utc})
 
 
 def _existing(datas: list[dict], derived: list[Derived]) -> tuple[dict, dict, dict]:
@@ -92,7 +95,9 @@ def _existing(datas: list[dict], derived: list[Derived]) -> tuple[dict, dict, di
     external_ids = sorted({d["external_id"] for d in datas if d.get("external_id") is not None})
     sources = sorted({d["source"] for d in datas})
     urls = sorted({d["url"] for d in datas if d.get("url") is not None})
-    hashes = sorted({key[1] for key in map(_content_key, datas, derived) if key is not None})
+    content_keys = {key for key in map(_content_key, datas, derived) if key is not None}
+    lock_content_keys(list(content_keys))
+    hashes = sorted({key[2] for key in content_keys if key[2] is not None})
     by_key, by_url, by_content = {}, {}, {}
     for chunk in _chunks(external_ids):
         # IDs such as "123" recur across sources: only this batch's sources matter.
@@ -110,7 +115,7 @@ def _existing(datas: list[dict], derived: list[Derived]) -> tuple[dict, dict, di
                 & Article.external_id.is_null() & Article.url.is_null()
                 & Article.deleted_at.is_null()).order_by(Article.id.desc()):
             # The earliest such article wins, as in store.same_content.
-            by_content[(article.source_id, article.content_hash)] = article
+            by_content[content_key(article.__data__)] = article
     return by_key, by_url, by_content
 
 
@@ -128,12 +133,12 @@ def upsert_many(datas: list[dict], may_update: bool = True,
     for index, data in enumerate(datas):
         key = (data["source"], data.get("external_id"))
         url = data.get("url")
-        content_key = _content_key(data, derived[index])
+        keyless = _content_key(data, derived[index])
         if key[1] is None and url is None:
-            if content_key is None or content_key in claimed_keys:
+            if keyless[2] is None or keyless in claimed_keys:
                 one_by_one.append(index)
                 continue
-            key, target = content_key, by_content.get(content_key)
+            key, target = keyless, by_content.get(keyless)
         else:
             target = by_key.get(key) if key[1] is not None else by_url.get(url)
         holder = by_url.get(url) if url else None

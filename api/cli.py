@@ -195,6 +195,7 @@ def _app_with_database():
               help="Worker processes validating and deriving fields [one per CPU].")
 def import_(paths, batch_size, jobs):
     """Import raw text, JSON, NDJSON and CSV files, or folders of them (safe to re-run)."""
+    import contextlib
     import os
 
     from .batch import write_prepared
@@ -205,9 +206,10 @@ def import_(paths, batch_size, jobs):
     counts = dict.fromkeys(("created", "updated", "unchanged", "rejected"), 0)
     reasons = []
     with click.progressbar(files, label="Importing", show_pos=True,
-                           file=sys.stderr) as progress:
-        chunks = items_of(progress, batch_size)
-        for chunk, prepared in prepared_chunks(chunks, jobs or os.cpu_count() or 1):
+                           file=sys.stderr) as progress, contextlib.closing(
+            prepared_chunks(items_of(progress, batch_size),
+                            jobs or len(os.sched_getaffinity(0)))) as chunks:
+        for chunk, prepared in chunks:
             result = write_prepared(prepared)
             for item, outcome in zip(chunk, result["results"], strict=True):
                 counts[outcome["status"]] += 1

@@ -50,12 +50,12 @@ SORTS = {sort.name: sort for sort in (
     Sort("-updated_at", "updated_at", True), Sort("relevance", "relevance", True))}
 
 
-def filtered(query: dict, walking: int | None = None):
+def filtered(query: dict, rows_needed: int | None = None):
     """The live articles the query's filters (and search) select, unordered, unpaged.
-    walking: the rows needed when the caller walks an index in order (search.matching)."""
+    rows_needed: see search.matching."""
     select = Article.select().where(Article.deleted_at.is_null())
     if query.get("q"):
-        select = select.where(search.matching(search.parse(query["q"]), walking))
+        select = select.where(search.matching(search.parse(query["q"]), rows_needed))
     if query.get("source"):
         select = select.where(Article.source.in_(query["source"]))
     if query.get("language"):
@@ -113,20 +113,36 @@ def _one_name(query: dict) -> tuple[str, str] | None:
     return None
 
 
+def _walk_meets_every_filter(query: dict, sort: Sort) -> bool:
+    """Whether a page walks an index that holds every filter but the search (the date
+    index, or one of source, language or a name with it): only then does a page cost
+    about limit * articles / hits probes (search.matching)."""
+    if sort.field == "relevance" or query.get("updated_after") is not None or query.get(
+            "duplicates", "include") != "include":
+        return False
+    narrowing = [name for name in ("source", "language", "external_id", *NAME_FILTERS)
+                 if query.get(name)]
+    if sort.field == "updated_at":
+        return not narrowing and "published_after" not in query and (
+            "published_before" not in query)
+    return not narrowing or (len(narrowing) == 1 and narrowing[0] != "external_id"
+                             and len(query[narrowing[0]]) == 1)
+
+
 def _ordered_source(query: dict, sort: Sort):
     """The select and the two columns a page is ordered by (sort key, then id).
 
     A single name filter in date order walks the name index (kind, value, published_at,
     article) instead: the page then costs the same however common the name is."""
     one_name = _one_name(query) if sort.field == "published_at" else None
-    walking = None if sort.field == "relevance" else query["limit"] + 1
+    rows_needed = query["limit"] + 1 if _walk_meets_every_filter(query, sort) else None
     if one_name is None:
-        select, rank = filtered(query, walking), None
+        select, rank = filtered(query, rows_needed), None
         if sort.field == "relevance":
             select, rank = search.ranked(select, search.parse(query["q"]))
         return select, sort.key(rank), Article.id
     parameter, kind = one_name
-    select = filtered({**query, parameter: None}, walking).join(
+    select = filtered({**query, parameter: None}, rows_needed).join(
         ArticleEntity, on=(ArticleEntity.article == Article.id)).where(
         (ArticleEntity.kind == kind)
         & (ArticleEntity.value == store.index_key(query[parameter][0])))

@@ -120,19 +120,20 @@ def _fts5_matches(query: SearchQuery, *columns):
             .where(SQL('"article_fts" MATCH ?', [fts5_expression(query)])))
 
 
-def matching(query: SearchQuery, walking: int | None = None) -> Expression:
+def matching(query: SearchQuery, rows_needed: int | None = None) -> Expression:
     """A condition on Article: it matches the search.
 
-    walking: how many rows the caller needs when it walks the articles in an index's
-    order and stops there (a page in date order). On SQLite a search with many hits then
-    probes the full-text index article by article, so a common word costs a page's worth
-    of probes instead of collecting its hits from the whole collection first. PostgreSQL's
-    planner makes that choice itself, from its statistics.
+    rows_needed: how many rows the caller needs when it walks the articles in an index's
+    order and stops there, meeting no filter off that index (a page in date order). On
+    SQLite a search with many hits then probes the full-text index article by article,
+    so a common word costs a page's worth of probes instead of collecting its hits from
+    the whole collection first. PostgreSQL's planner makes that choice itself, from its
+    statistics.
     """
     if not is_sqlite():
         return Expression(_pg_vector(), "@@", _pg_query(query))
     found = SQL('"article_fts" MATCH ?', [fts5_expression(query)])
-    if walking is not None and _hits_are_many(query, walking):
+    if rows_needed is not None and _hits_are_many(query, rows_needed):
         return fn.EXISTS(_FTS.select(SQL("1")).where(
             found & (_FTS.rowid == Column(Article, "rowid"))))
     return Column(Article, "rowid").in_(_FTS.select(_FTS.rowid).where(found))

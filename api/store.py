@@ -85,18 +85,32 @@ def by_url(url: str):
 
 def same_content(columns: dict):
     """For an article with neither external_id nor url: live articles of its source, also
-    without both, with the same body (or, bodiless, the same headline and publish time).
-    Nothing else can recognise such an item when a re-import brings it again."""
-    query = Article.select().where(
+    without both, with the same body (content hash), headline and publish time. Nothing
+    else can recognise such an item when a re-import brings it again."""
+    hashed = (Article.content_hash.is_null() if columns["content_hash"] is None
+              else Article.content_hash == columns["content_hash"])
+    return Article.select().where(
         (Article.source == columns["source"]) & Article.external_id.is_null()
-        & Article.url.is_null() & Article.deleted_at.is_null())
-    if columns["content_hash"] is not None:
-        query = query.where(Article.content_hash == columns["content_hash"])
-    else:
-        query = query.where(Article.content_hash.is_null()
-                            & (Article.headline == columns["headline"])
-                            & (Article.published_at == columns["published_at"]))
-    return query.order_by(Article.id)
+        & Article.url.is_null() & Article.deleted_at.is_null() & hashed
+        & (Article.headline == columns["headline"])
+        & (Article.published_at == columns["published_at"])).order_by(Article.id)
+
+
+def content_key(columns: dict) -> tuple:
+    """What same_content matches on."""
+    return ("content", columns["source"], columns["content_hash"], columns["headline"],
+            columns["published_at"])
+
+
+def lock_content_keys(keys: list[tuple]) -> None:
+    """On PostgreSQL, serialise writers of the same keyless article until commit: no
+    unique index covers it, and a row lock cannot lock a row not yet written. Taken in
+    sorted order, before any row lock, so two writers cannot wait on each other."""
+    if is_sqlite():
+        return  # writers already queue one at a time
+    for key in sorted(set(keys), key=repr):
+        database.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                             (repr(key),))
 
 
 def find_by_key(domain: str, external_id: str) -> Article | None:
@@ -181,11 +195,11 @@ class Derived:
     signature: object  # the body's MinHash (numpy array) or None
 
 
-def derive(data: dict) -> Derived:
+def derive(data: dict, signature: bool = True) -> Derived:
     body = data.get("body")
     return Derived(language=data.get("language") or detect_language(body or data["headline"]),
                    word_count=word_count(body), content_hash=content_hash(body),
-                   signature=body_signature(body))
+                   signature=body_signature(body) if signature else None)
 
 
 def columns_for(data: dict, stored: Article | None = None,
@@ -195,9 +209,7 @@ def columns_for(data: dict, stored: Article | None = None,
     dateline = data.get("dateline") or {}
     published, modified = data["published_at"], data.get("modified_at")
     body = data.get("body")
-    if derived is None:
-        derived = Derived(data.get("language") or detect_language(body or data["headline"]),
-                          word_count(body), content_hash(body), None)
+    derived = derived or derive(data, signature=False)
     return {
         "source": data["source"],
         "external_id": data.get("external_id"),
@@ -250,7 +262,7 @@ def entity_rows(article_id: str, data: dict) -> list[dict]:
 
 
 def body_signature(body: str | None):
-    """The body's MinHash, or None; right after columns_for, its folding is cached."""
+    """The body's MinHash, or None; after content_hash, its folding is cached."""
     return similarity.signature(folded_body(body)) if body else None
 
 
@@ -358,6 +370,7 @@ def upsert(data: dict, columns: dict | None = None,
         existing = locked(by_url(data["url"])).first()
     else:
         columns = columns or columns_for(data)
+        lock_content_keys([content_key(columns)])
         existing = locked(same_content(columns)).first()
         if existing is not None and not data.get("published_at_basis"):
             columns = columns | {"published_at_basis": _kept_basis(existing,

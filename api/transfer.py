@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -77,7 +78,7 @@ def read_items(path: Path) -> Iterator[Item]:
     if kind == "ndjson":
         # Read line by line: an NDJSON dump may be larger than memory.
         with path.open("rb") as handle:
-            lines = (line for chunk in handle for line in chunk.splitlines() or [chunk])
+            lines = (line for raw_line in handle for line in raw_line.splitlines())
             for number, line in enumerate(lines, start=1):
                 if line.strip():
                     yield Item(f"{path}:{number}", Encoded(line))
@@ -133,7 +134,8 @@ def prepared_chunks(chunks: Iterable[list[Item]],
     # A fresh interpreter per worker: nothing of this process's open database goes along.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["api.transfer"])
-    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_interrupts)
+    try:
         waiting: deque = deque()
         for chunk in chunks:
             waiting.append((chunk, pool.submit(prepare_values, [item.value for item in chunk])))
@@ -144,6 +146,15 @@ def prepared_chunks(chunks: Iterable[list[Item]],
         while waiting:
             done, future = waiting.popleft()
             yield done, future.result()
+    finally:
+        # On an error or Ctrl-C in the writer, drop the chunks not yet prepared.
+        pool.shutdown(cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C reaches the whole process group: the writer stops the import, the workers
+    leave without tracebacks of their own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def prepare_values(values: list) -> list[Prepared | Rejected]:

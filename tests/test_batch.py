@@ -47,12 +47,14 @@ def test_items_without_external_id_are_keyed_on_url(batch, sample):
     assert statuses == ["created", "unchanged"]
 
 
-def test_items_with_neither_key_are_recognised_by_their_body(batch, sample, client):
+def test_items_with_neither_key_are_recognised_by_body_headline_and_time(batch, sample,
+                                                                         client):
     keyless = {**sample, "external_id": None, "url": None}
     other = {**keyless, "body": "A different report altogether.", "headline": "Other"}
     first = batch([keyless, other, keyless])
     again = batch([keyless, {**other, "tags": ["retagged"]}])
-    elsewhere = batch([{**keyless, "source": "dawn.com"}])
+    elsewhere = batch([{**keyless, "source": "dawn.com"},
+                       {**keyless, "headline": "Same words, another story"}])
 
     assert [item["status"] for item in first["results"]] == ["created", "created",
                                                              "unchanged"]
@@ -60,8 +62,8 @@ def test_items_with_neither_key_are_recognised_by_their_body(batch, sample, clie
     assert [item["status"] for item in again["results"]] == ["unchanged", "updated"]
     assert again["results"][1]["id"] == first["results"][1]["id"]
     assert client.get(f"/articles/{first['results'][1]['id']}").json["tags"] == ["retagged"]
-    assert elsewhere["results"][0]["status"] == "created"
-    assert len(client.get("/articles").json["items"]) == 3
+    assert [item["status"] for item in elsewhere["results"]] == ["created", "created"]
+    assert len(client.get("/articles").json["items"]) == 4
 
 
 def test_bodiless_items_with_neither_key_match_on_headline_and_time(batch, sample):

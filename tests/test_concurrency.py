@@ -77,6 +77,22 @@ def test_racing_batches_never_fail_the_request(app, sample):
     assert len(listed) == 20
 
 
+def test_racing_batches_of_keyless_items_store_each_once(app, sample):
+    """Items with neither external_id nor url have no unique index to race on: writers
+    of the same one must still queue, not both create it."""
+    items = [{**sample, "external_id": None, "url": None, "headline": f"Brief {number}"}
+             for number in range(5)]
+
+    def batch():
+        return app.test_client().post("/articles/batch", json=items).json["counts"]
+
+    counts = _in_parallel([batch] * 6)
+
+    assert sum(count["created"] for count in counts) == 5
+    assert sum(count["unchanged"] for count in counts) == 25
+    assert len(app.test_client().get("/articles?limit=100").json["items"]) == 5
+
+
 def test_conditional_read_modify_write_loses_no_update(app, create):
     """Clients each read, add their own tag and write back with If-Match, a fixed number
     of times: every 200 is in the final article, every refusal is a 412."""
