@@ -59,10 +59,11 @@ def _stored(database_url: str) -> int:
     """Articles already in the database (0 when it does not exist yet)."""
     if database_url.startswith("sqlite:///"):
         import sqlite3
+        from contextlib import closing
         path = Path(database_url.removeprefix("sqlite:///"))
         if not path.exists():
             return 0
-        with sqlite3.connect(path) as connection:
+        with closing(sqlite3.connect(path)) as connection:
             query = "SELECT count(*) FROM sqlite_master WHERE name = 'article'"
             if not connection.execute(query).fetchone()[0]:
                 return 0
