@@ -199,6 +199,7 @@ def import_(paths, batch_size, jobs):
     import os
 
     from .batch import write_prepared
+    from .db import refresh_statistics
     from .transfer import article_files, items_of, prepared_chunks
 
     _app_with_database()
@@ -217,6 +218,8 @@ def import_(paths, batch_size, jobs):
                     details = "; ".join(f"{error['pointer']}: {error['detail']}"
                                         for error in outcome["errors"])
                     reasons.append(f"{item.origin}: {details}")
+    if counts["created"] or counts["updated"]:
+        refresh_statistics()
     click.echo(", ".join(f"{count} {status}" for status, count in counts.items()))
     for reason in reasons:
         click.echo(f"rejected {reason}")

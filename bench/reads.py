@@ -16,6 +16,7 @@ worker's resident memory; writes bench/results/reads-<backend>-<articles>.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -100,7 +101,6 @@ def _paths(base: str, rng: random.Random) -> dict[str, list[str]]:
         "person": [f"/articles?person={urllib.request.quote(rng.choice(PEOPLE))}&limit=20"
                    for _ in range(200)],
         "search_common_word": ["/articles?q=border&sort=-published_at&limit=20"],
-        "search_common_word_relevance": ["/articles?q=border&limit=20"],
         "cursor_page_1": ["/articles?limit=20"],
     }
 
@@ -134,6 +134,21 @@ def _drive(base: str, paths: list[str], folder: Path, seconds: int, connections:
     return result
 
 
+def _stop(server: subprocess.Popen) -> None:
+    """Stop the server and every worker: a query still running in SQLite does not see
+    SIGTERM until it returns, and must not run on into the next measurement."""
+    workers = list(worker_rss_mib(server.pid))
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=30)
+    for pid in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _bare_ceiling(folder: Path, seconds: int, connections: int) -> dict:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", *bare.gunicorn_command(port)],
@@ -164,6 +179,8 @@ def main() -> None:
     rng = random.Random(11)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
+        # First, on a machine that nothing else has loaded yet.
+        ceiling = _bare_ceiling(folder, args.seconds, args.connections)
         url = args.database_url or f"sqlite:///{folder}/reads.db"
         stored = _stored(url)
         if stored:
@@ -175,15 +192,16 @@ def main() -> None:
             paths = _paths(base, rng)
             if args.articles >= 500 * 20:
                 paths["cursor_page_500"] = [_deep_page(base, 500)]
+            # Last: ranking every hit of a word found in every article can outlast the
+            # scenario, and its queries would weigh on whatever ran next.
+            paths["search_common_word_relevance"] = ["/articles?q=border&limit=20"]
             scenarios = {name: _drive(base, scenario_paths, folder, args.seconds,
                                       args.connections)
                          for name, scenario_paths in paths.items()}
             rss = worker_rss_mib(server.pid)
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
+            _stop(server)
         size = _database_bytes(url)
-        ceiling = _bare_ceiling(folder, args.seconds, args.connections)
     single = scenarios["single_get"]["requests_per_second"]
     report = {
         "backend": url.split(":")[0], "articles": args.articles,
