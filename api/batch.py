@@ -139,7 +139,8 @@ def write_batch(items: list) -> dict:
 
 
 def write_prepared(prepared: list[Prepared | Rejected]) -> dict:
-    """Upsert the Prepared items in one transaction; the Rejected ones are reported."""
+    """Upsert the items prepare() made in one transaction; the Rejected ones are
+    reported."""
     results: list[dict | None] = [None] * len(prepared)
     valid: list[tuple[int, Prepared]] = []
     for index, item in enumerate(prepared):
@@ -148,7 +149,7 @@ def write_prepared(prepared: list[Prepared | Rejected]) -> dict:
         else:
             results[index] = _rejected(index, item.errors)
     datas = [item.data for _, item in valid]
-    derived = [item.derived or store.derive(item.data) for _, item in valid]
+    derived = [item.derived for _, item in valid]
     may_update = not (has_app_context() and current_app.config["REQUIRE_IF_MATCH"])
     with writing():
         try:

@@ -30,7 +30,6 @@ from .store import (
     Derived,
     columns_for,
     content_key,
-    derive,
     entity_rows,
     lock_content_keys,
     minhash_rows,
@@ -89,15 +88,13 @@ def _content_key(data: dict, derived: Derived) -> tuple | None:
                         "published_at": data["published_at"].utc})
 
 
-def _existing(datas: list[dict], derived: list[Derived]) -> tuple[dict, dict, dict]:
-    """Stored articles by (source, external_id), by url and by _content_key, for these
-    items."""
+def _existing(datas: list[dict], content_keys: list[tuple | None]) -> tuple[dict, dict, dict]:
+    """Stored articles by (source, external_id), by url and by content key (the items'
+    _content_key), for these items."""
     external_ids = sorted({d["external_id"] for d in datas if d.get("external_id") is not None})
     sources = sorted({d["source"] for d in datas})
     urls = sorted({d["url"] for d in datas if d.get("url") is not None})
-    content_keys = {key for key in map(_content_key, datas, derived) if key is not None}
-    lock_content_keys(list(content_keys))
-    hashes = sorted({key[2] for key in content_keys if key[2] is not None})
+    hashes = sorted({key[2] for key in content_keys if key is not None and key[2] is not None})
     by_key, by_url, by_content = {}, {}, {}
     for chunk in _chunks(external_ids):
         # IDs such as "123" recur across sources: only this batch's sources matter.
@@ -119,22 +116,22 @@ def _existing(datas: list[dict], derived: list[Derived]) -> tuple[dict, dict, di
     return by_key, by_url, by_content
 
 
-def upsert_many(datas: list[dict], may_update: bool = True,
-                derived: list[Derived] | None = None) -> list[tuple[str, str] | Problem]:
+def upsert_many(datas: list[dict], may_update: bool,
+                derived: list[Derived]) -> list[tuple[str, str] | Problem]:
     """Upsert validated articles; each outcome is (status, id) or the Problem refusing it.
     may_update=False refuses changes to live articles (creations and revivals go on).
-    derived, when given, holds store.derive(data) for each item, worked out already."""
-    if derived is None:
-        derived = [derive(data) for data in datas]
-    by_key, by_url, by_content = _existing(datas, derived)
+    derived holds store.derive(data) for each item."""
+    content_keys = list(map(_content_key, datas, derived))
+    lock_content_keys([key for key in content_keys if key is not None])
+    by_key, by_url, by_content = _existing(datas, content_keys)
     outcomes: list[tuple[str, str] | Problem | None] = [None] * len(datas)
     one_by_one, fresh, claimed_keys, claimed_urls = [], [], set(), set()
     computed: dict[int, dict] = {}
     for index, data in enumerate(datas):
         key = (data["source"], data.get("external_id"))
         url = data.get("url")
-        keyless = _content_key(data, derived[index])
-        if key[1] is None and url is None:
+        keyless = content_keys[index]
+        if keyless is not None:
             if keyless[2] is None or keyless in claimed_keys:
                 one_by_one.append(index)
                 continue

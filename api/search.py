@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from peewee import SQL, Column, Expression, Table, fn
 
-from .db import database, is_sqlite
+from .db import is_sqlite
 from .errors import Problem
 from .models import Article, Source
 
@@ -114,10 +114,14 @@ _FTS = Table("article_fts", ("rowid",)).alias("article_fts")
 _ROWS = Table("article", ("rowid", "id")).alias("article_rows")
 
 
+def _fts5_match(query: SearchQuery):
+    return SQL('"article_fts" MATCH ?', [fts5_expression(query)])
+
+
 def _fts5_matches(query: SearchQuery, *columns):
     return (_ROWS.select(_ROWS.id, *columns)
             .join(_FTS, on=(_FTS.rowid == _ROWS.rowid))
-            .where(SQL('"article_fts" MATCH ?', [fts5_expression(query)])))
+            .where(_fts5_match(query)))
 
 
 def matching(query: SearchQuery, rows_needed: int | None = None) -> Expression:
@@ -132,7 +136,7 @@ def matching(query: SearchQuery, rows_needed: int | None = None) -> Expression:
     """
     if not is_sqlite():
         return Expression(_pg_vector(), "@@", _pg_query(query))
-    found = SQL('"article_fts" MATCH ?', [fts5_expression(query)])
+    found = _fts5_match(query)
     if rows_needed is not None and _hits_are_many(query, rows_needed):
         return fn.EXISTS(_FTS.select(SQL("1")).where(
             found & (_FTS.rowid == Column(Article, "rowid"))))
@@ -145,10 +149,8 @@ def _hits_are_many(query: SearchQuery, needed: int) -> bool:
     M; counting hits stops at the break-even point, so the check costs at most that."""
     articles = Source.select(fn.SUM(Source.article_count)).scalar() or 0
     enough = max(needed, math.isqrt(_PROBE_COST * needed * articles))
-    found = database.execute_sql(
-        'SELECT count(*) FROM (SELECT rowid FROM "article_fts" WHERE "article_fts" MATCH ? '
-        "LIMIT ?)", (fts5_expression(query), enough)).fetchone()[0]
-    return found >= enough
+    hits = _FTS.select(_FTS.rowid).where(_fts5_match(query)).limit(enough)
+    return hits.count(Article._meta.database) >= enough
 
 
 def ranked(select, query: SearchQuery):
@@ -172,8 +174,7 @@ def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, str]:
         # SQLite would walk every hit of the search to find the page's few.
         excerpt = _FTS.select(fn.snippet(SQL("article_fts"), -1, "<mark>", "</mark>", "…",
                                          SNIPPET_WORDS)).where(
-            SQL('"article_fts" MATCH ?', [fts5_expression(query)])
-            & (_FTS.rowid == _ROWS.rowid))
+            _fts5_match(query) & (_FTS.rowid == _ROWS.rowid))
         rows = _ROWS.select(_ROWS.id, excerpt).where(_ROWS.id.in_(article_ids)).tuples()
         return dict(rows.execute(Article._meta.database))
     options = f"StartSel=<mark>, StopSel=</mark>, MaxWords={SNIPPET_WORDS}, MinWords=6"

@@ -369,12 +369,9 @@ def upsert(data: dict, columns: dict | None = None,
     elif data.get("url") is not None:
         existing = locked(by_url(data["url"])).first()
     else:
-        columns = columns or columns_for(data)
-        lock_content_keys([content_key(columns)])
-        existing = locked(same_content(columns)).first()
-        if existing is not None and not data.get("published_at_basis"):
-            columns = columns | {"published_at_basis": _kept_basis(existing,
-                                                                   data["published_at"])}
+        looked_up = columns or columns_for(data)
+        lock_content_keys([content_key(looked_up)])
+        existing = locked(same_content(looked_up)).first()
     columns = columns or columns_for(data, existing)
     if existing is None:
         return "created", _insert(data, columns)
