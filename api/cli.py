@@ -199,7 +199,7 @@ def import_(paths, batch_size, jobs):
     import os
 
     from .batch import write_prepared
-    from .db import refresh_statistics
+    from .db import bulk_loading, refresh_statistics
     from .transfer import article_files, items_of, prepared_chunks
 
     _app_with_database()
@@ -209,7 +209,8 @@ def import_(paths, batch_size, jobs):
     with click.progressbar(files, label="Importing", show_pos=True,
                            file=sys.stderr) as progress, contextlib.closing(
             prepared_chunks(items_of(progress, batch_size),
-                            jobs or len(os.sched_getaffinity(0)))) as chunks:
+                            jobs or len(os.sched_getaffinity(0)))) as chunks, \
+            bulk_loading():
         for chunk, prepared in chunks:
             result = write_prepared(prepared)
             for item, outcome in zip(chunk, result["results"], strict=True):

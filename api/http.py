@@ -206,9 +206,35 @@ def install_http_hooks(app: Flask) -> None:
 
 
 class Blueprint(SmorestBlueprint):
-    """flask-smorest blueprint whose JSON bodies go through parse_json."""
+    """flask-smorest blueprint whose JSON bodies go through parse_json, and whose
+    doc(parameters=…) adds to the parameters @arguments documents: flask-smorest's
+    manual doc replaces the whole list, which dropped every query parameter of a view
+    that also documents a header."""
 
     ARGUMENTS_PARSER = Parser()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_added_parameters_doc)
+
+    def doc(self, **kwargs):
+        added = kwargs.pop("parameters", None)
+        decorate = super().doc(**kwargs)
+
+        def decorator(func):
+            wrapper = decorate(func)
+            if added:
+                wrapper._apidoc["added_parameters"] = [
+                    *wrapper._apidoc.get("added_parameters", []), *added]
+            return wrapper
+        return decorator
+
+    @staticmethod
+    def _prepare_added_parameters_doc(doc, doc_info, **kwargs):
+        added = doc_info.get("added_parameters")
+        if added:
+            doc["parameters"] = [*doc.get("parameters", []), *added]
+        return doc
 
 
 class DomainConverter(BaseConverter):

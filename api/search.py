@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from peewee import SQL, Column, Expression, Table, fn
+from peewee import SQL, Column, Expression, Table, Value, fn
 
 from .db import is_sqlite
 from .errors import Problem
@@ -28,6 +28,10 @@ SNIPPET_WORDS = 16
 # SQLite: probing the index for one article costs about this many times collecting one
 # hit (measured with FTS5 on SQLite 3.40: ~80 us against ~7 us).
 _PROBE_COST = 12
+# sort=relevance ranks at most this many hits, the most recently stored ones: ranking
+# is the one part of a search whose cost grows with its hits (every candidate is
+# scored), and a word found in most of a million articles took seconds a page.
+RANKED_HITS = 10_000
 
 
 @dataclass(frozen=True)
@@ -153,16 +157,70 @@ def _hits_are_many(query: SearchQuery, needed: int) -> bool:
     return hits.count(Article._meta.database) >= enough
 
 
-def ranked(select, query: SearchQuery):
-    """select, joined to each hit's relevance as `rank` (higher is better)."""
+def rank_horizon(select, query: SearchQuery) -> int | str | None:
+    """The oldest hit that relevance ranks among the articles select filters (without
+    the search): the RANKED_HITS-th most recently stored (an FTS5 rowid on SQLite, an
+    article id, time-ordered, on PostgreSQL), or None when there are no more hits than
+    that. Later pages keep their first page's horizon, so articles stored meanwhile
+    cannot push earlier ones out of the ranking."""
     if is_sqlite():
-        # bm25 is lower for better hits; headline counts most, then summary, then body.
-        score = fn.bm25(SQL("article_fts"), 10.0, 4.0, 1.0) * -1
-        scores = _fts5_matches(query, score.alias("rank")).alias("hits")
-        return select.select_extend(scores.c.rank.alias("rank")).join(
+        # Walks the hits newest first, stopping at the horizon: the filters are checked
+        # on each hit's row, never on the whole collection.
+        hits = select.select(_FTS.rowid).join(
+            _FTS, on=(_FTS.rowid == Column(Article, "rowid"))).where(_fts5_match(query))
+        hits = hits.order_by(_FTS.rowid.desc())
+    else:
+        hits = select.select(Article.id).where(matching(query)).order_by(Article.id.desc())
+    return hits.limit(1).offset(RANKED_HITS - 1).scalar()
+
+
+def _bm25():
+    """SQLite's relevance: bm25 is lower for better hits; headline counts most, then
+    summary, then body."""
+    return fn.bm25(SQL("article_fts"), 10.0, 4.0, 1.0) * -1
+
+
+def current_rank(query: SearchQuery, article_id: str) -> float | None:
+    """The relevance an article has now, or None when it no longer matches.
+
+    bm25 reads the collection's statistics, so every article stored moves every score
+    (the same way for all hits of one word): a cursor resumes from its article's score
+    of the moment rather than the score it wrote down."""
+    if is_sqlite():
+        # From the article to the index by rowid, as in snippets().
+        score = _FTS.select(_bm25()).where(_fts5_match(query) & (_FTS.rowid == _ROWS.rowid))
+        rows = _ROWS.select(score).where(_ROWS.id == article_id).tuples()
+        found = rows.execute(Article._meta.database)
+        return next((value for value, in found), None)
+    return Article.select(_pg_rank(query)).where(
+        (Article.id == article_id) & matching(query)).scalar()
+
+
+def ranked(select, query: SearchQuery, horizon: int | str | None):
+    """select, cut to the hits from horizon (rank_horizon) on and joined to each one's
+    relevance as `rank` (higher is better), with the horizon as `horizon`."""
+    if is_sqlite():
+        scores = _fts5_matches(query, _bm25().alias("rank"))
+        if horizon is not None:
+            scores = scores.where(_FTS.rowid >= horizon)
+        scores = scores.alias("hits")
+        return select.select_extend(scores.c.rank.alias("rank"), _horizon(horizon)).join(
             scores, on=(scores.c.id == Article.id)), scores.c.rank
-    rank = fn.ts_rank_cd(_pg_weighted_vector(), _pg_query(query))
-    return select.select_extend(rank.alias("rank")), rank
+    if horizon is not None:
+        select = select.where(Article.id >= horizon)
+    rank = _pg_rank(query)
+    return select.select_extend(rank.alias("rank"), _horizon(horizon)), rank
+
+
+def _pg_rank(query: SearchQuery):
+    """PostgreSQL's relevance, as a double: ts_rank_cd gives a real, which a cursor would
+    write down as the nearest short decimal and then compare unequal to itself."""
+    return fn.ts_rank_cd(_pg_weighted_vector(), _pg_query(query)).cast("double precision")
+
+
+def _horizon(horizon: int | str | None):
+    """The horizon as a column of every row, so a cursor made from a row carries it."""
+    return Value(horizon, converter=False).alias("horizon")
 
 
 def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, str]:

@@ -117,6 +117,43 @@ def test_relevance_pages_with_a_cursor(client, create):
     assert len(seen) == len(set(seen)) == 5
 
 
+def test_relevance_ranks_the_most_recently_stored_hits_and_keeps_them_for_later_pages(
+        client, create, monkeypatch):
+    monkeypatch.setattr("api.search.RANKED_HITS", 3)
+    strong = create(external_id="strong", url=None, summary=None,
+                    headline="Flood flood flood", body="flood " * 50)
+    for number in range(4):
+        create(external_id=str(number), url=None, summary=None, headline=f"Story {number}",
+               body="flood water rising " + "calm " * 30)
+
+    first = client.get("/articles?q=flood&sort=relevance&limit=2")
+    # The strongest hit is the oldest: beyond the 3 most recent, so not ranked.
+    assert strong["id"] not in _ids(first)
+    newcomer = create(external_id="new", url=None, summary=None,
+                      headline="Flood flood", body="flood " * 40)
+    rest = client.get(first.json["next"])
+
+    assert first.json["next"]
+    assert not rest.json["next"]
+    assert len(set(_ids(first) + _ids(rest))) == 3
+    assert newcomer["id"] not in _ids(rest)
+    assert _ids(client.get("/articles?q=flood&sort=relevance&limit=1")) == [newcomer["id"]]
+
+
+def test_relevance_counts_its_most_recent_hits_among_the_filtered_ones(
+        client, create, monkeypatch):
+    monkeypatch.setattr("api.search.RANKED_HITS", 2)
+    older = [create(external_id=f"a{number}", url=None, summary=None, source="example.org",
+                    headline=f"Flood {number}", body="flood") for number in range(2)]
+    for number in range(3):
+        create(external_id=f"b{number}", url=None, summary=None, headline=f"Flood {number}",
+               body="flood")
+
+    found = _ids(client.get("/articles?q=flood&sort=relevance&source=example.org"))
+
+    assert sorted(found) == sorted(article["id"] for article in older)
+
+
 def test_cursors_are_bound_to_their_sort(client, stories):
     cursor = client.get("/articles?sort=published_at&limit=1").json["next"].split("cursor=")[1]
 
