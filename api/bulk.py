@@ -12,17 +12,8 @@ from collections import Counter
 from collections.abc import Iterable
 
 import uuid6
-from peewee import (
-    BigIntegerField,
-    CharField,
-    ForeignKeyField,
-    IntegerField,
-    Model,
-    TextField,
-    __exception_wrapper__,
-)
 
-from .db import database
+from .db import insert_rows
 from .errors import Problem
 from .journal import record, require_writing, writing
 from .models import Article, ArticleBand, ArticleEntity, ArticleMinHash, Source
@@ -41,37 +32,6 @@ from .store import (
 )
 
 _LOOKUP_CHUNK = 500
-
-
-def _insert_rows(model: type[Model], rows: list[dict]) -> None:
-    """executemany with the model's own column conversions, skipping peewee's per-row SQL."""
-    if not rows:
-        return
-    names = list(rows[0])
-    fields = [model._meta.fields[name] for name in names]
-    columns = ", ".join(f'"{field.column_name}"' for field in fields)
-    marks = ", ".join([database.param] * len(fields))
-    # Names come from the model's metadata, values are bound: nothing from a request.
-    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608
-    # db_value is skipped where the value already has the column's plain type: those
-    # calls were a third of a bulk insert's time.
-    conversions = [(name, _plain_type(field), field.db_value) for name, field
-                   in zip(names, fields, strict=True)]
-    values = [tuple(value if value is None or type(value) is plain else convert(value)
-                    for name, plain, convert in conversions for value in (row[name],))
-              for row in rows]
-    # The wrapper turns driver errors into peewee's, as peewee's own queries do.
-    with __exception_wrapper__:
-        database.cursor().executemany(sql, values)
-
-
-def _plain_type(field) -> type | None:
-    """str or int for columns whose db_value hands such a value back unchanged."""
-    target = field.rel_field if isinstance(field, ForeignKeyField) else field
-    return _PLAIN_TYPES.get(type(target))
-
-
-_PLAIN_TYPES = {CharField: str, TextField: str, IntegerField: int, BigIntegerField: int}
 
 
 def _chunks(values: list, size: int = _LOOKUP_CHUNK) -> Iterable[list]:
@@ -197,10 +157,10 @@ def _insert_fresh(fresh: list[tuple]) -> list[tuple[int, str]]:
     per_source = Counter(row["source"] for row in articles)
     Source.insert_many([{"domain": domain, "created_at": now, "updated_at": now}
                         for domain in sorted(per_source)]).on_conflict_ignore().execute()
-    _insert_rows(Article, articles)
-    _insert_rows(ArticleEntity, entities)
-    _insert_rows(ArticleMinHash, signatures)
-    _insert_rows(ArticleBand, bands)
+    insert_rows(Article, articles)
+    insert_rows(ArticleEntity, entities)
+    insert_rows(ArticleMinHash, signatures)
+    insert_rows(ArticleBand, bands)
     # Rows are locked in domain order in every transaction, so batches cannot deadlock.
     for domain, count in sorted(per_source.items()):
         Source.update(article_count=Source.article_count + count).where(

@@ -10,7 +10,18 @@ import time
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from flask import g, has_request_context
-from peewee import Database, DatabaseProxy, SqliteDatabase
+from peewee import (
+    BigIntegerField,
+    CharField,
+    Database,
+    DatabaseProxy,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    SqliteDatabase,
+    TextField,
+    __exception_wrapper__,
+)
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 _reading_replica = contextvars.ContextVar("dateline_reading_replica", default=False)
@@ -191,6 +202,37 @@ def open_database(url: str, pool_size: int = 8) -> Database:
         prefer_psycopg3=True,
         **params,
     )
+
+
+def insert_rows(model: type[Model], rows: list[dict]) -> None:
+    """executemany with the model's own column conversions, skipping peewee's per-row SQL."""
+    if not rows:
+        return
+    names = list(rows[0])
+    fields = [model._meta.fields[name] for name in names]
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    marks = ", ".join([database.param] * len(fields))
+    # Names come from the model's metadata, values are bound: nothing from a request.
+    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608
+    # db_value is skipped where the value already has the column's plain type: those
+    # calls were a third of a bulk insert's time.
+    conversions = [(name, _plain_type(field), field.db_value) for name, field
+                   in zip(names, fields, strict=True)]
+    values = [tuple(value if value is None or type(value) is plain else convert(value)
+                    for name, plain, convert in conversions for value in (row[name],))
+              for row in rows]
+    # The wrapper turns driver errors into peewee's, as peewee's own queries do.
+    with __exception_wrapper__:
+        database.cursor().executemany(sql, values)
+
+
+def _plain_type(field) -> type | None:
+    """str or int for columns whose db_value hands such a value back unchanged."""
+    target = field.rel_field if isinstance(field, ForeignKeyField) else field
+    return _PLAIN_TYPES.get(type(target))
+
+
+_PLAIN_TYPES = {CharField: str, TextField: str, IntegerField: int, BigIntegerField: int}
 
 
 def is_sqlite(db: Database | DatabaseProxy = database) -> bool:

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from flask import g, has_request_context
 
-from .db import database
+from .db import database, insert_rows
 from .models import Article, FeedPosition, Revision
 
 _pending: contextvars.ContextVar[list | None] = contextvars.ContextVar(
@@ -77,8 +77,7 @@ def _store(pending: list) -> None:
              "at": article.deleted_at if op == "deleted" else article.updated_at,
              "source": article.source_id, "key_id": key_id, "snapshot": snapshot(article)}
             for number, (article, op) in enumerate(pending, start=1)]
-    for start in range(0, len(rows), 200):
-        Revision.insert_many(rows[start:start + 200]).execute()
+    insert_rows(Revision, rows)
 
 
 def snapshot(article: Article) -> str:
