@@ -35,15 +35,17 @@ class Sort:
 
     def position(self, row: Article) -> list:
         if self.field == "relevance":
-            return [row.rank, row.id, row.horizon]
+            return [row.rank, row.id, row.version, row.rank_oldest, row.rank_newest]
         return [store.utc_stamp(getattr(row, self.field)).isoformat(), row.id]
 
-    def decode(self, values: list) -> tuple[tuple, int | str | None]:
-        """The (sort key, id) a position holds, and the search's rank horizon."""
+    def decode(self, values: list) -> tuple[tuple, tuple | None]:
+        """The (sort key, id) a position holds; with relevance also the article's
+        version and the search's RankWindow."""
         try:
             if self.field == "relevance":
-                rank, article_id, horizon = values
-                return (float(rank), article_id), horizon
+                rank, article_id, version, oldest, newest = values
+                return (float(rank), article_id), (int(version),
+                                                   search.RankWindow(oldest, newest))
             value, article_id = values
             return (parse_rfc3339(value).utc, article_id), None
         except (TypeError, ValueError) as error:
@@ -136,9 +138,9 @@ def _walk_meets_every_filter(query: dict, sort: Sort) -> bool:
                              and len(query[narrowing[0]]) == 1)
 
 
-def _ordered_source(query: dict, sort: Sort, horizon: int | str | None):
-    """The select and the two columns a page is ordered by (sort key, then id);
-    horizon: see search.rank_horizon.
+def _ordered_source(query: dict, sort: Sort, window: search.RankWindow | None):
+    """The select and the two columns a page is ordered by (sort key, then id); window:
+    the hits relevance ranks.
 
     A single name filter in date order walks the name index (kind, value, published_at,
     article) instead: the page then costs the same however common the name is."""
@@ -147,7 +149,7 @@ def _ordered_source(query: dict, sort: Sort, horizon: int | str | None):
     if one_name is None:
         select, rank = filtered(query, rows_needed), None
         if sort.field == "relevance":
-            select, rank = search.ranked(select, search.parse(query["q"]), horizon)
+            select, rank = search.ranked(select, search.parse(query["q"]), window)
         return select, sort.key(rank), Article.id
     parameter, kind = one_name
     select = filtered({**query, parameter: None}, rows_needed).join(
@@ -157,30 +159,31 @@ def _ordered_source(query: dict, sort: Sort, horizon: int | str | None):
     return select, ArticleEntity.published_at, ArticleEntity.article
 
 
-def _start(query: dict, sort: Sort, after: Article | None) -> tuple[tuple | None,
-                                                                    int | str | None]:
+def _start(query: dict, sort: Sort,
+           after: Article | None) -> tuple[tuple | None, search.RankWindow | None]:
     """Where a page starts: the (sort key, id) it lists after, None for the first page;
-    and with relevance, the rank horizon (search.rank_horizon) its walk keeps."""
+    and with relevance, the window of hits its walk ranks."""
     if after is not None:
-        position, horizon = sort.decode(sort.position(after))
+        position, resuming = sort.decode(sort.position(after))
     elif "cursor" in query:
-        position, horizon = sort.decode(decode_cursor(query["cursor"], sort.name))
+        position, resuming = sort.decode(decode_cursor(query["cursor"], sort.name))
     elif sort.field == "relevance":
-        return None, search.rank_horizon(filtered({**query, "q": None}),
-                                         search.parse(query["q"]))
+        return None, search.rank_window(filtered({**query, "q": None}),
+                                        search.parse(query["q"]))
     else:
         return None, None
-    if sort.field == "relevance":
-        now = search.current_rank(search.parse(query["q"]), position[1])
-        position = (position[0] if now is None else now, position[1])
-    return position, horizon
+    if resuming is None:
+        return position, None
+    version, window = resuming
+    now = search.current_rank(search.parse(query["q"]), position[1], version)
+    return (position[0] if now is None else now, position[1]), window
 
 
 def list_articles(query: dict, after: Article | None = None) -> tuple[list[Article], str | None]:
     """A page of the articles query selects, after the cursor (or the article given)."""
     limit, sort = query["limit"], sort_for(query)
-    position, horizon = _start(query, sort, after)
-    select, key, tie = _ordered_source(query, sort, horizon)
+    position, window = _start(query, sort, after)
+    select, key, tie = _ordered_source(query, sort, window)
     if position is not None:
         beyond = Tuple(key, tie) < Tuple(*position) if sort.descending else (
             Tuple(key, tie) > Tuple(*position))

@@ -157,21 +157,35 @@ def _hits_are_many(query: SearchQuery, needed: int) -> bool:
     return hits.count(Article._meta.database) >= enough
 
 
-def rank_horizon(select, query: SearchQuery) -> int | str | None:
-    """The oldest hit that relevance ranks among the articles select filters (without
-    the search): the RANKED_HITS-th most recently stored (an FTS5 rowid on SQLite, an
-    article id, time-ordered, on PostgreSQL), or None when there are no more hits than
-    that. Later pages keep their first page's horizon, so articles stored meanwhile
-    cannot push earlier ones out of the ranking."""
+@dataclass(frozen=True)
+class RankWindow:
+    """The stored articles whose hits relevance ranks, oldest to newest, both ends
+    included (FTS5 rowids on SQLite, time-ordered article ids on PostgreSQL); oldest
+    None: from the first. A walk keeps its first page's window, so articles stored
+    meanwhile neither join it nor push earlier ones out."""
+
+    oldest: int | str | None
+    newest: int | str | None
+
+
+def rank_window(select, query: SearchQuery) -> RankWindow:
+    """The window of the RANKED_HITS most recently stored hits among the articles select
+    filters (without the search)."""
     if is_sqlite():
-        # Walks the hits newest first, stopping at the horizon: the filters are checked
-        # on each hit's row, never on the whole collection.
+        newest = Article.select(fn.MAX(Column(Article, "rowid"))).scalar()
+        # Walks the hits newest first, stopping at the window's end: the filters are
+        # checked on each hit's row, never on the whole collection.
         hits = select.select(_FTS.rowid).join(
-            _FTS, on=(_FTS.rowid == Column(Article, "rowid"))).where(_fts5_match(query))
-        hits = hits.order_by(_FTS.rowid.desc())
+            _FTS, on=(_FTS.rowid == Column(Article, "rowid"))).where(
+            _fts5_match(query) & (_FTS.rowid <= newest)).order_by(_FTS.rowid.desc())
     else:
-        hits = select.select(Article.id).where(matching(query)).order_by(Article.id.desc())
-    return hits.limit(1).offset(RANKED_HITS - 1).scalar()
+        newest = Article.select(fn.MAX(Article.id)).scalar()
+        # OFFSET 0 keeps the hits a subquery: flattened, the planner may walk the id
+        # index backwards and build every row's tsvector until it has found enough.
+        found = select.select(Article.id).where(
+            matching(query) & (Article.id <= newest)).offset(0).alias("found")
+        hits = Article.select(found.c.id).from_(found).order_by(found.c.id.desc())
+    return RankWindow(hits.limit(1).offset(RANKED_HITS - 1).scalar(), newest)
 
 
 def _bm25():
@@ -180,47 +194,47 @@ def _bm25():
     return fn.bm25(SQL("article_fts"), 10.0, 4.0, 1.0) * -1
 
 
-def current_rank(query: SearchQuery, article_id: str) -> float | None:
-    """The relevance an article has now, or None when it no longer matches.
+def current_rank(query: SearchQuery, article_id: str, version: int) -> float | None:
+    """The relevance an article has now, or None when it no longer matches or has
+    changed since that version.
 
     bm25 reads the collection's statistics, so every article stored moves every score
-    (the same way for all hits of one word): a cursor resumes from its article's score
-    of the moment rather than the score it wrote down."""
+    (for one word, all hits alike): a cursor resumes from its article's score of the
+    moment rather than the one it wrote down, unless the article itself was edited."""
     if is_sqlite():
         # From the article to the index by rowid, as in snippets().
         score = _FTS.select(_bm25()).where(_fts5_match(query) & (_FTS.rowid == _ROWS.rowid))
-        rows = _ROWS.select(score).where(_ROWS.id == article_id).tuples()
-        found = rows.execute(Article._meta.database)
-        return next((value for value, in found), None)
-    return Article.select(_pg_rank(query)).where(
-        (Article.id == article_id) & matching(query)).scalar()
+        rows = _ROWS.select(score).where((_ROWS.id == article_id)
+                                         & (Column(_ROWS, "version") == version))
+    else:
+        rows = Article.select(_pg_rank(query)).where(
+            matching(query) & (Article.id == article_id) & (Article.version == version))
+    return next((value for value, in rows.tuples().execute(Article._meta.database)), None)
 
 
-def ranked(select, query: SearchQuery, horizon: int | str | None):
-    """select, cut to the hits from horizon (rank_horizon) on and joined to each one's
-    relevance as `rank` (higher is better), with the horizon as `horizon`."""
+def ranked(select, query: SearchQuery, window: RankWindow):
+    """select, cut to the hits in the window and joined to each one's relevance as
+    `rank` (higher is better), with the window's ends as `rank_oldest`, `rank_newest`."""
+    ends = (Value(window.oldest, converter=False).alias("rank_oldest"),
+            Value(window.newest, converter=False).alias("rank_newest"))
     if is_sqlite():
-        scores = _fts5_matches(query, _bm25().alias("rank"))
-        if horizon is not None:
-            scores = scores.where(_FTS.rowid >= horizon)
-        scores = scores.alias("hits")
-        return select.select_extend(scores.c.rank.alias("rank"), _horizon(horizon)).join(
+        inside = _FTS.rowid <= window.newest
+        if window.oldest is not None:
+            inside &= _FTS.rowid >= window.oldest
+        scores = _fts5_matches(query, _bm25().alias("rank")).where(inside).alias("hits")
+        return select.select_extend(scores.c.rank.alias("rank"), *ends).join(
             scores, on=(scores.c.id == Article.id)), scores.c.rank
-    if horizon is not None:
-        select = select.where(Article.id >= horizon)
+    select = select.where(Article.id <= window.newest)
+    if window.oldest is not None:
+        select = select.where(Article.id >= window.oldest)
     rank = _pg_rank(query)
-    return select.select_extend(rank.alias("rank"), _horizon(horizon)), rank
+    return select.select_extend(rank.alias("rank"), *ends), rank
 
 
 def _pg_rank(query: SearchQuery):
     """PostgreSQL's relevance, as a double: ts_rank_cd gives a real, which a cursor would
     write down as the nearest short decimal and then compare unequal to itself."""
     return fn.ts_rank_cd(_pg_weighted_vector(), _pg_query(query)).cast("double precision")
-
-
-def _horizon(horizon: int | str | None):
-    """The horizon as a column of every row, so a cursor made from a row carries it."""
-    return Value(horizon, converter=False).alias("horizon")
 
 
 def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, str]:

@@ -214,7 +214,9 @@ class ArticleQuerySchema(ArticleFilterSchema):
 
     sort = fields.String(validate=validate.OneOf(SORTS), metadata={
         "description": "-published_at (default), published_at, -updated_at, or relevance "
-                       "(the default with q). Ties are broken by id in the same direction."})
+                       "(the default with q: ranks the 10,000 most recently stored hits "
+                       "among those the filters select; later pages rank the same set). "
+                       "Ties are broken by id in the same direction."})
     only = CommaList(fields.String(validate=validate.OneOf(LISTED_FIELDS)),
                      data_key="fields", validate=validate.Length(min=1, max=len(LISTED_FIELDS)),
                      metadata={"description": "Return only these fields of each article "

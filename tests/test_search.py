@@ -140,6 +140,43 @@ def test_relevance_ranks_the_most_recently_stored_hits_and_keeps_them_for_later_
     assert _ids(client.get("/articles?q=flood&sort=relevance&limit=1")) == [newcomer["id"]]
 
 
+def test_relevance_pages_keep_their_set_while_articles_arrive_or_change(client, create):
+    strong, middle, weak = (
+        create(external_id=name, url=None, summary=None, headline=headline, body=body)
+        for name, headline, body in (
+            ("strong", "Flood warning", "flood " * 20), ("middle", "River levels", "flood " * 5),
+            ("weak", "Weather", "flood once, then " + "sunshine " * 60)))
+    first = client.get("/articles?q=flood&sort=relevance&limit=1")
+    # Between pages: a weak newcomer, and the cursor's own article edited to score last.
+    late = create(external_id="late", url=None, summary=None, headline="Late",
+                  body="flood once, then " + "calm " * 80)
+    client.patch(f"/articles/{strong['id']}", json={"headline": "Warning",
+                                                    "body": "one flood, then " + "calm " * 90})
+    url, rest = first.json["next"], []
+    while url:
+        page = client.get(url)
+        rest += _ids(page)
+        url = page.json["next"]
+
+    assert _ids(first) == [strong["id"]]
+    # No unchanged hit is skipped or repeated; the edited one may show again where it
+    # now ranks, as an edited article does in -updated_at order.
+    assert [found for found in rest if found != strong["id"]] == [middle["id"], weak["id"]]
+    assert late["id"] not in rest
+
+
+def test_a_relevance_cursor_of_an_older_release_is_400(app, client, stories):
+    from api.pagination import encode_cursor
+
+    with app.test_request_context():
+        cursor = encode_cursor("relevance", [1.5, stories["border"]["id"]])
+
+    response = client.get(f"/articles?q=border&sort=relevance&cursor={cursor}")
+
+    assert response.status_code == 400
+    assert response.json["type"].endswith("invalid-cursor")
+
+
 def test_relevance_counts_its_most_recent_hits_among_the_filtered_ones(
         client, create, monkeypatch):
     monkeypatch.setattr("api.search.RANKED_HITS", 2)
