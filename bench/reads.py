@@ -192,8 +192,8 @@ def main() -> None:
             paths = _paths(base, rng)
             if args.articles >= 500 * 20:
                 paths["cursor_page_500"] = [_deep_page(base, 500)]
-            # Last: ranking every hit of a word found in every article can outlast the
-            # scenario, and its queries would weigh on whatever ran next.
+            # Last: ranking 10,000 hits is the heaviest scenario, and its queries still
+            # running when it ends would weigh on whatever ran next.
             paths["search_common_word_relevance"] = ["/articles?q=border&limit=20"]
             scenarios = {name: _drive(base, scenario_paths, folder, args.seconds,
                                       args.connections)
