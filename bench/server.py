@@ -56,6 +56,17 @@ def milliseconds(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def worker_cpu_seconds(workers: list[int]) -> dict[int, float]:
+    """CPU time (user + system) each worker process has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in workers:
+        # Fields after the parenthesised command name; utime and stime are 14 and 15.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
 def worker_rss_mib(master: int) -> dict[int, float]:
     """Resident memory of each child of a gunicorn master, in MiB."""
     rss = {}
