@@ -147,9 +147,12 @@ def _ordered_source(query: dict, sort: Sort, window: search.RankWindow | None):
     one_name = _one_name(query) if sort.field == "published_at" else None
     rows_needed = query["limit"] + 1 if _walk_meets_every_filter(query, sort) else None
     if one_name is None:
-        select, rank = filtered(query, rows_needed), None
-        if sort.field == "relevance":
-            select, rank = search.ranked(select, search.parse(query["q"]), window)
+        if sort.field != "relevance":
+            return filtered(query, rows_needed), sort.key(None), Article.id
+        # The ranked hits are joined in: a search filter besides would collect every
+        # hit of the word first (a million of them for a word in every article).
+        select, rank = search.ranked(filtered({**query, "q": None}),
+                                     search.parse(query["q"]), window)
         return select, sort.key(rank), Article.id
     parameter, kind = one_name
     select = filtered({**query, parameter: None}, rows_needed).join(

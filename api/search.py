@@ -213,8 +213,9 @@ def current_rank(query: SearchQuery, article_id: str, version: int) -> float | N
 
 
 def ranked(select, query: SearchQuery, window: RankWindow):
-    """select, cut to the hits in the window and joined to each one's relevance as
-    `rank` (higher is better), with the window's ends as `rank_oldest`, `rank_newest`."""
+    """select (with no search filter of its own), cut to the hits in the window and
+    joined to each one's relevance as `rank` (higher is better), with the window's ends
+    as `rank_oldest` and `rank_newest`."""
     ends = (Value(window.oldest, converter=False).alias("rank_oldest"),
             Value(window.newest, converter=False).alias("rank_newest"))
     if is_sqlite():
@@ -224,7 +225,7 @@ def ranked(select, query: SearchQuery, window: RankWindow):
         scores = _fts5_matches(query, _bm25().alias("rank")).where(inside).alias("hits")
         return select.select_extend(scores.c.rank.alias("rank"), *ends).join(
             scores, on=(scores.c.id == Article.id)), scores.c.rank
-    select = select.where(Article.id <= window.newest)
+    select = select.where(matching(query) & (Article.id <= window.newest))
     if window.oldest is not None:
         select = select.where(Article.id >= window.oldest)
     rank = _pg_rank(query)
