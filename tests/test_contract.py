@@ -8,7 +8,7 @@ import zoneinfo
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 _ZONES = zoneinfo.available_timezones()
 
@@ -23,12 +23,25 @@ def _checked_beyond_the_schema(case) -> bool:
         return True
     if (case.query or {}).get("q") is not None:
         return True  # a search of exclusions alone (or of no word at all) is refused
+    if (case.query or {}).get("sort") == "relevance":
+        return True  # relevance needs a search (q), which is a second parameter
     if (case.headers or {}).get("Idempotency-Key"):
         return True  # a key reused with another body is refused by design
     if isinstance(case.body, str | bytes):
         return True  # a raw news item: any text fits the schema, few texts are articles
     zone = case.body.get("time_zone") if isinstance(case.body, dict) else None
     return isinstance(zone, str) and zone not in _ZONES
+
+
+def _comma_listed(case) -> bool:
+    """A list parameter given as one comma-separated value, which the service splits
+    (?tag=a,b is ?tag=a&tag=b): JSON Schema checks the whole value against an item's
+    limits, the service checks each item."""
+    for value in (case.query or {}).values():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and "," in item for item in values):
+            return True
+    return False
 
 
 @pytest.fixture
@@ -52,7 +65,14 @@ schema = schemathesis.pytest.from_fixture("api_schema")
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much, HealthCheck.data_too_large])
 def test_every_operation_conforms(case, app):
+    query = case.query or {}
+    if case.path == "/changes" and isinstance(query.get("timeout"), int):
+        # A long poll waits out its timeout when nothing changes (up to a minute each):
+        # the same answer after at most a second.
+        query["timeout"] = min(query["timeout"], 1)
     excluded = [positive_data_acceptance] if _checked_beyond_the_schema(case) else []
+    if _comma_listed(case):
+        excluded.append(negative_data_rejection)
     # An admin key, so every operation is reachable; test_keys covers calls without one.
     headers = {"Authorization": f"Bearer {app.test_client_class.secret}", **(case.headers or {})}
     case.call_and_validate(headers=headers, excluded_checks=excluded)
