@@ -363,16 +363,18 @@ def upsert(data: dict, columns: dict | None = None,
     tombstone's key brings it back ('created'). columns, when given, are
     columns_for(data) computed already (the batch path has them).
     """
-    existing = None
+    # Derived once: a keyless article's columns are worked out twice, to find it and
+    # then against what was found, and language detection is the costly part.
+    derived = None if columns is not None else derive(data, signature=False)
     if data.get("external_id") is not None:
         existing = lock_by_key(data["source"], data["external_id"])
     elif data.get("url") is not None:
         existing = locked(by_url(data["url"])).first()
     else:
-        looked_up = columns or columns_for(data)
+        looked_up = columns or columns_for(data, derived=derived)
         lock_content_keys([content_key(looked_up)])
         existing = locked(same_content(looked_up)).first()
-    columns = columns or columns_for(data, existing)
+    columns = columns or columns_for(data, existing, derived)
     if existing is None:
         return "created", _insert(data, columns)
     if unchanged(existing, columns):
