@@ -96,17 +96,25 @@ SQLITE_PRAGMAS = {
 }
 
 
+@contextlib.contextmanager
+def _timed():
+    """Adds the time spent inside to g.db_seconds, for the Server-Timing header."""
+    if not has_request_context():
+        yield
+        return
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        g.db_seconds = g.get("db_seconds", 0.0) + time.perf_counter() - started
+
+
 class _TimedQueries:
-    """Adds each statement's time to g.db_seconds, for the Server-Timing header."""
+    """Times each statement (_timed)."""
 
     def execute_sql(self, sql, params=None, *args, **kwargs):
-        if not has_request_context():
+        with _timed():
             return super().execute_sql(sql, params, *args, **kwargs)
-        started = time.perf_counter()
-        try:
-            return super().execute_sql(sql, params, *args, **kwargs)
-        finally:
-            g.db_seconds = g.get("db_seconds", 0.0) + time.perf_counter() - started
 
 
 class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
@@ -222,7 +230,7 @@ def insert_rows(model: type[Model], rows: list[dict]) -> None:
                     for name, plain, convert in conversions for value in (row[name],))
               for row in rows]
     # The wrapper turns driver errors into peewee's, as peewee's own queries do.
-    with __exception_wrapper__:
+    with __exception_wrapper__, _timed():
         database.cursor().executemany(sql, values)
 
 
