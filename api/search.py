@@ -88,7 +88,7 @@ def fts5_expression(query: SearchQuery) -> str:
 
 
 def _pg_document():
-    """The indexed text, built exactly as migration 0006's index expression."""
+    """The searched text, for highlighting: migration 0008's vector is built from it."""
     blank = SQL("''")
     text = (fn.COALESCE(Article.headline, blank).concat(SQL("' '"))
             .concat(fn.COALESCE(Article.summary, blank)).concat(SQL("' '"))
@@ -97,16 +97,8 @@ def _pg_document():
 
 
 def _pg_vector():
-    return fn.to_tsvector(SQL("'simple'::regconfig"), _pg_document())
-
-
-def _pg_weighted_vector():
-    """For ranking only (the index is on _pg_vector): headline counts most, then summary."""
-    def part(text, weight):
-        return fn.setweight(fn.to_tsvector(SQL("'simple'::regconfig"),
-                                           fn.COALESCE(text, SQL("''"))), SQL(f"'{weight}'"))
-    return (part(Article.headline, "A").concat(part(Article.summary, "B"))
-            .concat(part(fn.LEFT(Article.body, SQL(str(BODY_INDEXED))), "C")))
+    """The article's stored search vector (migration 0008), weighted for ranking."""
+    return Column(Article, "search_vector")
 
 
 def _pg_query(query: SearchQuery):
@@ -181,7 +173,7 @@ def rank_window(select, query: SearchQuery) -> RankWindow:
     else:
         newest = Article.select(fn.MAX(Article.id)).scalar()
         # OFFSET 0 keeps the hits a subquery: flattened, the planner may walk the id
-        # index backwards and build every row's tsvector until it has found enough.
+        # index backwards and test every row's vector until it has found enough.
         found = select.select(Article.id).where(
             matching(query) & (Article.id <= newest)).offset(0).alias("found")
         hits = Article.select(found.c.id).from_(found).order_by(found.c.id.desc())
@@ -235,7 +227,7 @@ def ranked(select, query: SearchQuery, window: RankWindow):
 def _pg_rank(query: SearchQuery):
     """PostgreSQL's relevance, as a double: ts_rank_cd gives a real, which a cursor would
     write down as the nearest short decimal and then compare unequal to itself."""
-    return fn.ts_rank_cd(_pg_weighted_vector(), _pg_query(query)).cast("double precision")
+    return fn.ts_rank_cd(_pg_vector(), _pg_query(query)).cast("double precision")
 
 
 def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, str]:
