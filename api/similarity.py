@@ -40,14 +40,16 @@ for _ranges in (range(48, 58), range(65, 91), range(97, 123), range(128, 256), [
 def _word_hashes(text: str) -> np.ndarray:
     data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     inside = _WORD_BYTE[data]
-    if not inside.any():
-        return np.empty(0, dtype=np.uint64)
     positions = np.flatnonzero(inside)
-    starts = np.flatnonzero(np.diff(np.concatenate(([False], inside)).astype(np.int8)) == 1)
-    word_of = np.searchsorted(starts, positions, side="right") - 1
-    offset = np.minimum(positions - starts[word_of], _MAX_WORD - 1)
+    if len(positions) == 0:
+        return np.empty(0, dtype=np.uint64)
+    first = inside.copy()
+    first[1:] &= ~inside[:-1]
+    opens = first[positions]
+    boundaries = np.flatnonzero(opens)
+    word_of = np.cumsum(opens) - 1
+    offset = np.minimum(positions - positions[boundaries][word_of], _MAX_WORD - 1)
     contributions = (data[positions].astype(np.uint64) + np.uint64(1)) * _POWERS[offset]
-    boundaries = np.searchsorted(word_of, np.arange(len(starts)))
     return np.add.reduceat(contributions, boundaries)
 
 
@@ -58,15 +60,21 @@ def signature(folded: str) -> np.ndarray | None:
         return None
     span = min(SHINGLE_WORDS, len(words))
     count = len(words) - span + 1
-    shingles = np.zeros(count, dtype=np.uint64)
-    for position in range(span):
+    shingles = words[:count] * _SHINGLE_MIX[0]
+    for position in range(1, span):
         shingles += words[position:position + count] * _SHINGLE_MIX[position]
     # Repeated shingles need no removal: they cannot change a minimum. Chunks keep the
-    # 64-row matrix small whatever the body's length.
+    # 64-row matrix small whatever the body's length; it is worked on in place, as
+    # allocating it cost as much as the arithmetic.
     minimum = np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=np.uint64)
+    work = np.empty((NUM_PERM, min(count, _CHUNK)), dtype=np.uint64)
     for start in range(0, count, _CHUNK):
-        part = shingles[None, start:start + _CHUNK]
-        minimum = np.minimum(minimum, ((_PERM_A * part + _PERM_B) >> np.uint64(32)).min(axis=1))
+        part = shingles[start:start + _CHUNK]
+        hashed = work[:, :len(part)]
+        np.multiply(_PERM_A, part, out=hashed)
+        hashed += _PERM_B
+        hashed >>= np.uint64(32)
+        np.minimum(minimum, hashed.min(axis=1), out=minimum)
     return minimum
 
 

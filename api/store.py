@@ -37,7 +37,8 @@ Check = Callable[[Article | None], None]
 # What a restore copies from the old version besides source and the two times.
 RESTORED = ("external_id", "url", "headline", "summary", "body", "language", *LIST_FIELDS)
 Build = Callable[[Article], dict]
-_WORD = re.compile(r"\w+(?:['\u2019\u200c-]\w+)*")
+# Possessive: a word never gives characters back, so the scan does not backtrack.
+_WORD = re.compile(r"\w++(?:['\u2019\u200c-]\w++)*+")
 
 
 def utc_now() -> datetime:
