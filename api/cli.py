@@ -210,9 +210,10 @@ def import_(paths, batch_size, jobs):
                            file=sys.stderr) as progress, contextlib.closing(
             prepared_chunks(items_of(progress, batch_size),
                             jobs or len(os.sched_getaffinity(0)))) as chunks, \
-            bulk_loading():
+            bulk_loading() as load:
         for chunk, prepared in chunks:
             result = write_prepared(prepared)
+            load.wrote(result["counts"]["created"] + result["counts"]["updated"])
             for item, outcome in zip(chunk, result["results"], strict=True):
                 counts[outcome["status"]] += 1
                 if outcome["status"] == "rejected":

@@ -7,6 +7,7 @@ import contextvars
 import fcntl
 import threading
 import time
+from collections.abc import Iterator
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from flask import g, has_request_context
@@ -257,17 +258,41 @@ _BULK_CHECKPOINT_PAGES = 65536
 _BULK_CACHE_KIB = 1024 * 1024
 
 
+# A load analyses PostgreSQL's tables when it has written this many articles, then each
+# time it has doubled what it wrote: amortised, a constant cost per article, as
+# ANALYZE reads a fixed-size sample.
+_FIRST_ANALYSIS = 1000
+
+
+class BulkLoad:
+    """What a bulk load has written so far."""
+
+    def __init__(self):
+        self.written = 0
+        self._next_analysis = _FIRST_ANALYSIS
+
+    def wrote(self, count: int) -> None:
+        """Count articles written; on PostgreSQL, refresh the planner's statistics when
+        the load has doubled. Until autovacuum gets to a table it is planned from stale
+        statistics: the next chunk's 500-key lookups then scan the table (at 70,000
+        articles, 25 ms instead of 0.3 ms, growing with every chunk)."""
+        self.written += count
+        if self.written >= self._next_analysis and not is_sqlite():
+            database.execute_sql("ANALYZE")
+            self._next_analysis = 2 * self.written
+
+
 @contextlib.contextmanager
-def bulk_loading():
+def bulk_loading() -> Iterator[BulkLoad]:
     """Settings for one connection writing many chunks in a row; at the end the WAL is
     checkpointed and truncated, so the load's cost is all paid before it returns."""
     if not is_sqlite():
-        yield
+        yield BulkLoad()
         return
     database.execute_sql(f"PRAGMA wal_autocheckpoint = {_BULK_CHECKPOINT_PAGES}")
     database.execute_sql(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
     try:
-        yield
+        yield BulkLoad()
     finally:
         database.execute_sql(f"PRAGMA cache_size = {SQLITE_PRAGMAS['cache_size']}")
         database.execute_sql("PRAGMA wal_autocheckpoint = 1000")

@@ -114,3 +114,26 @@ def test_reimporting_an_export_changes_nothing(tmp_path, database_url):
 
     assert again.stdout.splitlines()[0] == "0 created, 0 updated, 1 unchanged, 0 rejected"
     assert (after["version"], after["published_at_basis"]) == (1, "default_zone")
+
+
+def test_a_postgresql_load_refreshes_the_planners_statistics_each_time_it_doubles(
+        make_app, postgres_url):
+    """Autovacuum analyses a growing table only now and then; planned from statistics
+    of a smaller table, each chunk's key lookups would scan the whole table."""
+    if postgres_url is None:
+        pytest.skip("SQLite plans key lookups without statistics")
+    from api.db import BulkLoad, database
+
+    def analyses() -> int:
+        database.execute_sql("SELECT pg_stat_clear_snapshot()")
+        return database.execute_sql(
+            "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'article'"
+        ).fetchone()[0]
+
+    with make_app().app_context(), database.connection_context():
+        before, load = analyses(), BulkLoad()
+        seen = []
+        for count in (999, 1, 999, 1, 1999, 1):
+            load.wrote(count)
+            seen.append(analyses() - before)
+    assert seen == [0, 1, 1, 2, 2, 3]
