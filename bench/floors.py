@@ -1,0 +1,167 @@
+"""What one article costs to ingest, step by step, and the rates those costs allow.
+
+    python -m bench.floors [--articles 5000]
+
+Each step runs alone in one thread over the same bench.synthetic articles (which
+carry their language, so language detection is not among them): reading the NDJSON
+line and each part of batch.prepare (validation and the derived fields), in CPU time;
+and the write into a fresh SQLite database by three paths, in elapsed time with its
+commits: the article's text alone into a bare table, the same with an FTS5 index kept
+by trigger, and Dateline's own bulk write (write_prepared, with bulk_loading's final
+checkpoint).
+
+Two ceilings follow. An import spends every one of these CPU seconds somewhere, so
+CPUs ÷ (their sum) bounds its rate however the steps are spread over processes; and
+SQLite has one writer, so no import outruns 1 ÷ (the write). Writes
+bench/results/floors.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.synthetic import articles
+
+RESULTS = Path(__file__).resolve().parent / "results"
+_CHUNK = 1000
+
+
+def _micros_each(step: Callable, values: list) -> float:
+    """CPU µs per value."""
+    started = time.process_time()
+    for value in values:
+        step(value)
+    return (time.process_time() - started) / len(values) * 1e6
+
+
+def _micros_per_chunk(step: Callable[[list], object], values: list,
+                      clock: Callable[[], float] = time.process_time) -> float:
+    started = clock()
+    for start in range(0, len(values), _CHUNK):
+        step(values[start:start + _CHUNK])
+    return (clock() - started) / len(values) * 1e6
+
+
+def prepare_steps(lines: list[str]) -> dict[str, float]:
+    """CPU µs per article of each part of batch.prepare, and of the whole of it."""
+    import hashlib
+
+    from api import batch, similarity
+    from api.store import folded_body, word_count
+    from schemas.article import ArticleInputSchema
+    from schemas.fields import fold_name
+
+    items = [json.loads(line) for line in lines]
+    schema = ArticleInputSchema()
+    datas = [schema.load(item) for item in items]
+    bodies = [data["body"] for data in datas]
+    folded = [fold_name(body) for body in bodies]
+    folded_body.cache_clear()
+    return {
+        "parse_json_line": _micros_each(json.loads, lines),
+        "validate_marshmallow": _micros_each(schema.load, items),
+        "word_count": _micros_each(word_count, bodies),
+        "fold_body": _micros_each(fold_name, bodies),
+        "content_hash_of_folded": _micros_each(
+            lambda text: hashlib.sha256(text.encode()).hexdigest(), folded),
+        "minhash_signature": _micros_each(similarity.signature, folded),
+        "prepare_whole": _micros_per_chunk(batch.prepare, items),
+    }
+
+
+def _fresh_sqlite(folder: Path, name: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(folder / name, isolation_level=None)
+    connection.execute("PRAGMA journal_mode = wal")
+    connection.execute("PRAGMA synchronous = full")
+    return connection
+
+
+def text_insert_steps(folder: Path, lines: list[str]) -> dict[str, float]:
+    """Elapsed µs per article of inserting headline, summary and body into a bare
+    table, with and without an FTS5 index kept by trigger (Dateline's tokenizer),
+    committed per chunk."""
+    rows = [(item["headline"], item.get("summary"), item["body"])
+            for item in map(json.loads, lines)]
+    found = {}
+    for name, indexed in (("insert_text_bare", False), ("insert_text_with_fts5", True)):
+        connection = _fresh_sqlite(folder, f"{name}.db")
+        connection.execute("CREATE TABLE article (headline, summary, body)")
+        if indexed:
+            connection.execute(
+                "CREATE VIRTUAL TABLE article_fts USING fts5(headline, summary, body, "
+                "content='article', content_rowid='rowid', "
+                "tokenize='unicode61 remove_diacritics 2')")
+            connection.execute(
+                "CREATE TRIGGER article_fts_insert AFTER INSERT ON article BEGIN "
+                "INSERT INTO article_fts (rowid, headline, summary, body) "
+                "VALUES (new.rowid, new.headline, new.summary, new.body); END")
+
+        def insert(chunk: list, connection=connection) -> None:
+            connection.execute("BEGIN")
+            connection.executemany(
+                "INSERT INTO article (headline, summary, body) VALUES (?, ?, ?)", chunk)
+            connection.execute("COMMIT")
+
+        found[name] = _micros_per_chunk(insert, rows, time.perf_counter)
+        connection.close()
+    return found
+
+
+def dateline_write(folder: Path, lines: list[str]) -> float:
+    """Elapsed µs per article of write_prepared into a fresh SQLite database, as
+    `dateline import` calls it, items prepared beforehand."""
+    from api.app import create_app
+    from api.batch import prepare, write_prepared
+    from api.db import bulk_loading, database
+    from api.migrations import upgrade
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'dateline.db'}"})
+    prepared = prepare([json.loads(line) for line in lines])
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        upgrade(database.obj)
+        started = time.perf_counter()
+        with bulk_loading():
+            for start in range(0, len(prepared), _CHUNK):
+                write_prepared(prepared[start:start + _CHUNK])
+        micros = (time.perf_counter() - started) / len(prepared) * 1e6
+        database.close()
+    return micros
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=5000)
+    args = parser.parse_args()
+    lines = [json.dumps(item, ensure_ascii=False) for item in articles(args.articles, seed=13)]
+    with tempfile.TemporaryDirectory() as folder:
+        micros = prepare_steps(lines)
+        micros |= text_insert_steps(Path(folder), lines)
+        micros["dateline_write"] = dateline_write(Path(folder), lines)
+    cpus = len(os.sched_getaffinity(0))
+    per_article = micros["parse_json_line"] + micros["prepare_whole"] + micros["dateline_write"]
+    report = {
+        "articles": args.articles,
+        "mean_body_bytes": round(sum(len(json.loads(line)["body"].encode()) for line in lines)
+                                 / len(lines)),
+        "cpus": cpus,
+        "micros_per_article": {name: round(value, 1) for name, value in micros.items()},
+        "ceiling_all_cpus_per_second": round(cpus * 1e6 / per_article),
+        "ceiling_one_writer_per_second": round(1e6 / micros["dateline_write"]),
+        "ceiling_text_and_fts5_alone_per_second": round(1e6 / micros["insert_text_with_fts5"]),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "floors.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
