@@ -2,9 +2,9 @@
 
 One query language on both backends, that of web search boxes: words (all must
 match), "quoted phrases", OR between two terms, and -word or -"phrase" to exclude.
-PostgreSQL reads it with websearch_to_tsquery over an expression GIN index; SQLite
-gets the same query rewritten for its FTS5 index, every term quoted so that nothing a
-client types is FTS5 syntax.
+PostgreSQL reads it with websearch_to_tsquery against each article's stored,
+GIN-indexed search vector; SQLite gets the same query rewritten for its FTS5 index,
+every term quoted so that nothing a client types is FTS5 syntax.
 """
 
 from __future__ import annotations
