@@ -172,11 +172,11 @@ def rank_window(select, query: SearchQuery) -> RankWindow:
             _fts5_match(query) & (_FTS.rowid <= newest)).order_by(_FTS.rowid.desc())
     else:
         newest = Article.select(fn.MAX(Article.id)).scalar()
-        # OFFSET 0 keeps the hits a subquery: flattened, the planner may walk the id
-        # index backwards and test every row's vector until it has found enough.
-        found = select.select(Article.id).where(
-            matching(query) & (Article.id <= newest)).offset(0).alias("found")
-        hits = Article.select(found.c.id).from_(found).order_by(found.c.id.desc())
+        # The planner weighs walking the id index backwards, testing each row's stored
+        # vector (a common word: 10,000 hits in 27 ms at a million articles), against
+        # collecting the hits from the GIN index and sorting them (a rare word).
+        hits = select.select(Article.id).where(
+            matching(query) & (Article.id <= newest)).order_by(Article.id.desc())
     return RankWindow(hits.limit(1).offset(RANKED_HITS - 1).scalar(), newest)
 
 
