@@ -25,5 +25,8 @@ def upgrade(db, dialect):
         " STORED",
         "CREATE INDEX article_search_vector ON article USING GIN (search_vector)",
         "DROP INDEX article_search",
+        # Without statistics of the new column the planner misjudges how common a word
+        # is (at 10,000 articles, a common word newest first took 20 ms instead of 9).
+        "ANALYZE article",
     ):
         db.execute_sql(statement)
