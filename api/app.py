@@ -44,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     database.initialize_replica(
         open_database(replica_url, app.config["DB_POOL_SIZE"]) if replica_url else None)
     assign_request_id(app)
+    auth.install_key_cache(app)
     install_observability(app)
     # No connection is opened here: peewee takes one from the pool at the first query,
     # so /healthz, /docs and the like answer even while the database is down.

@@ -134,6 +134,10 @@ SETTINGS = (
     Setting("HOST", "127.0.0.1", str, "Address `dateline serve` listens on."),
     Setting("PORT", 8000, _port, "Port `dateline serve` listens on."),
     Setting("WORKERS", 2, _positive_int, "Worker processes `dateline serve` starts."),
+    Setting("KEY_CACHE_SECONDS", 5, _whole_number(0, 300, "seconds, 0 to 300"),
+            "How long a worker trusts an API key it has checked before asking the database "
+            "again: a revoked key stops working everywhere within this time (at once on "
+            "the worker that revoked it); 0 checks every request."),
 )
 
 

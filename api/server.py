@@ -68,7 +68,7 @@ def run(host: str, port: int, workers: int) -> None:
         "workers": workers,
         # Threads, so that long polls and event streams (which wait) cannot take every
         # worker: api.changes lets at most WAITING_PER_WORKER of them wait at once.
-        "worker_class": "gthread",
+        "worker_class": "api.worker.Worker",
         "threads": THREADS,
         # SIGTERM: stop accepting, let in-flight requests finish for up to this long.
         "graceful_timeout": 20,

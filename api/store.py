@@ -131,18 +131,32 @@ def live(article: Article) -> Article:
 
 @lru_cache(maxsize=4)
 def _by_id_sql(param: str) -> str:
-    return Article.select().where(Article.id == "").sql()[0]
+    """The article's row and the first live article with its body (its duplicate_of)."""
+    copy = Article.alias()
+    first_copy = copy.select(fn.MIN(copy.id)).where(
+        (copy.content_hash == Article.content_hash) & copy.deleted_at.is_null())
+    return Article.select(Article, first_copy).where(Article.id == "").sql()[0]
+
+
+_ARTICLE_FIELDS = Article._meta.sorted_fields
 
 
 def live_article(article_id: str) -> Article:
     """The article with this id: 404 if there never was one, 410 if it was deleted.
 
-    The SQL text is built once per placeholder style: generating it anew costs more
-    than running it, and this is the hottest read."""
-    found = list(Article.raw(_by_id_sql(database.param), article_id))
-    if not found:
+    The hottest read: its SQL text is built once per placeholder style (generating it
+    costs more than running it), and the row becomes an Article without peewee's
+    query machinery, which took half the time of a GET."""
+    row = database.execute_sql(_by_id_sql(database.param), (article_id,)).fetchone()
+    if row is None:
         raise Problem(404, "No such article.")
-    return live(found[0])
+    article = Article(__no_default__=1, **{
+        field.name: field.python_value(value)
+        for field, value in zip(_ARTICLE_FIELDS, row, strict=False)})
+    article._dirty.clear()
+    first = row[-1]
+    article.__dict__["_duplicate_of"] = first if first != article.id else None
+    return live(article)
 
 
 def lock_by_key(domain: str, external_id: str) -> Article | None:
