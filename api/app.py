@@ -13,7 +13,7 @@ from . import articles, auth, batch, changes, docs, health, keys, revisions, sou
 from .config import load_settings
 from .db import database, open_database, reading_replica
 from .errors import register_error_handlers
-from .http import assign_request_id, install_converters, install_http_hooks
+from .http import FastJSONProvider, assign_request_id, install_converters, install_http_hooks
 from .limits import install_rate_limits
 from .logs import configure_logging
 from .observability import install_observability
@@ -23,6 +23,7 @@ from .spec import API_DESCRIPTION, API_TITLE, API_VERSION, OPENAPI_VERSION, Api
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from DATELINE_* settings, overridden by test_config when given."""
     app = Flask(__name__, static_folder=None)
+    app.json = FastJSONProvider(app)
     app.config.from_mapping(load_settings())
     if test_config:
         app.config.from_mapping(test_config)

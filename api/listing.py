@@ -13,7 +13,7 @@ from schemas.fields import parse_rfc3339
 from . import search, store
 from .db import database, is_sqlite
 from .errors import Problem
-from .models import Article, ArticleEntity
+from .models import Article, ArticleEntity, articles_from
 from .pagination import decode_cursor, encode_cursor, next_page_url
 
 # Query parameter -> entity kind in the name index.
@@ -192,8 +192,8 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
             Tuple(key, tie) > Tuple(*position))
         select = select.where(beyond)
     order = (key.desc(), tie.desc()) if sort.descending else (key, tie)
-    # objects(): a relevance score from the joined hits lands on the article itself.
-    rows = list(select.order_by(*order).limit(limit + 1).objects())
+    # A relevance score from the joined hits lands on the article itself.
+    rows = articles_from(database.execute(select.order_by(*order).limit(limit + 1)))
     page = store.annotate_duplicates(rows[:limit])
     if query.get("q"):
         found = search.snippets(search.parse(query["q"]), [row.id for row in page])

@@ -7,6 +7,7 @@ create_tables, so that a database always knows which schema version it holds.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import lru_cache
 
 from peewee import (
@@ -39,6 +40,20 @@ class JSONListField(TextField):
         return [] if value is None else json.loads(value)
 
 
+class InstantField(DateTimeField):
+    """A naive UTC instant. SQLite hands it back as ISO text, which fromisoformat reads
+    at a tenth of the cost of peewee's strptime over several formats (four per article
+    row: a list page spent a sixth of its time there)."""
+
+    def python_value(self, value):
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        return super().python_value(value)
+
+
 class BaseModel(Model):
     class Meta:
         database = database
@@ -51,8 +66,8 @@ class Source(BaseModel):
     time_zone = CharField(max_length=64, null=True)
     language = CharField(max_length=35, null=True)
     article_count = IntegerField(default=0)
-    created_at = DateTimeField()
-    updated_at = DateTimeField()
+    created_at = InstantField()
+    updated_at = InstantField()
 
 
 class Article(BaseModel):
@@ -65,9 +80,9 @@ class Article(BaseModel):
     body = TextField(null=True)
     language = CharField(max_length=35, null=True)
     # Instants are stored in UTC; the offset the client sent is kept beside them.
-    published_at = DateTimeField()
+    published_at = InstantField()
     published_at_offset = CharField(max_length=6)
-    modified_at = DateTimeField(null=True)
+    modified_at = InstantField(null=True)
     modified_at_offset = CharField(max_length=6, null=True)
     dateline_text = CharField(max_length=200, null=True)
     dateline_place = CharField(max_length=200, null=True)
@@ -82,10 +97,10 @@ class Article(BaseModel):
     word_count = IntegerField()
     content_hash = CharField(max_length=64, null=True)
     version = IntegerField()
-    created_at = DateTimeField()
-    updated_at = DateTimeField()
+    created_at = InstantField()
+    updated_at = InstantField()
     # Set on DELETE: the row stays as a tombstone (410 Gone), keeping its history.
-    deleted_at = DateTimeField(null=True)
+    deleted_at = InstantField(null=True)
 
     @property
     def published_stamp(self) -> Stamp:
@@ -116,6 +131,27 @@ class Article(BaseModel):
         return parts if any(parts.values()) else None
 
 
+_FIELD_BY_COLUMN = {field.column_name: field for field in Article._meta.sorted_fields}
+
+
+def articles_from(cursor) -> list[Article]:
+    """The rows of a query over Article's columns as Articles, without peewee's row
+    machinery (half the time of a list page). Columns that are not Article's, such as a
+    search's rank, become attributes of the same name."""
+    plan = [(_FIELD_BY_COLUMN.get(column[0]), column[0]) for column in cursor.description]
+    articles = []
+    for row in cursor:
+        article = Article(__no_default__=1)
+        data = article.__data__
+        for (field, name), value in zip(plan, row, strict=True):
+            if field is None:
+                article.__dict__[name] = value
+            else:
+                data[field.name] = field.python_value(value)
+        articles.append(article)
+    return articles
+
+
 @lru_cache(maxsize=4)
 def _first_copy_sql(param: str) -> str:
     """Built once per placeholder style: asked on every article read."""
@@ -129,7 +165,7 @@ class ArticleEntity(BaseModel):
     article = ForeignKeyField(Article, column_name="article_id", on_delete="CASCADE")
     kind = CharField(max_length=16)
     value = TextField()
-    published_at = DateTimeField()
+    published_at = InstantField()
 
     class Meta:
         primary_key = CompositeKey("kind", "value", "article")
@@ -161,7 +197,7 @@ class IdempotencyKey(BaseModel):
     status = IntegerField()
     headers = TextField()
     body = TextField()
-    created_at = DateTimeField()
+    created_at = InstantField()
 
 
 class Setting(BaseModel):
@@ -179,7 +215,7 @@ class Revision(BaseModel):
     article_id = CharField(max_length=36)
     version = IntegerField()
     op = CharField(max_length=8)
-    at = DateTimeField()
+    at = InstantField()
     source = CharField(max_length=253)
     key_id = CharField(max_length=36, null=True)
     # The whole article row as it was after this change, as JSON.
@@ -201,5 +237,5 @@ class ApiKey(BaseModel):
     prefix = CharField(max_length=16)
     # sha256 of the secret: the secret itself is shown once and never stored.
     secret_hash = CharField(max_length=64)
-    created_at = DateTimeField()
-    revoked_at = DateTimeField(null=True)
+    created_at = InstantField()
+    revoked_at = InstantField(null=True)

@@ -10,6 +10,7 @@ from .fields import (
     HttpUrl,
     LanguageTag,
     OffsetDateTime,
+    PlannedDump,
     Text,
     name_list,
     raise_for_read_only,
@@ -115,7 +116,7 @@ class ArticleByKeyInputSchema(ArticleInputSchema):
                        metadata={"description": "Must equal the path's external_id if sent."})
 
 
-class ArticleSchema(ArticleFieldsSchema):
+class ArticleSchema(PlannedDump, ArticleFieldsSchema):
     """An article as stored, with the fields the server derives."""
 
     source = Domain(attribute="source_id", required=True)

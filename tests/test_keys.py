@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -197,3 +198,23 @@ def test_a_write_that_changes_nothing_makes_no_version(client, create, sample):
     assert response.json["version"] == 1
     assert response.headers["ETag"] == client.get(f"/articles/{created['id']}").headers["ETag"]
     assert len(client.get(f"/articles/{created['id']}/revisions").json["items"]) == 1
+
+
+def test_a_revoked_key_stops_working_on_every_instance_within_the_key_cache_time(
+        make_app, sample):
+    first, second = make_app(KEY_CACHE_SECONDS=1), make_app(KEY_CACHE_SECONDS=1)
+    admin = first.test_client()
+    secret = admin.post("/keys", json={"name": "ingest", "scope": "write"}).json["secret"]
+    here, there = first.test_client(), second.test_client()
+    for client in (here, there):
+        del client.environ_base["HTTP_AUTHORIZATION"]
+    assert here.post("/articles", json=sample, headers=_bearer(secret)).status_code == 201
+    assert there.get("/articles", headers=_bearer(secret)).status_code == 200
+
+    admin.delete("/keys/ingest")
+    at_once = here.get("/articles", headers=_bearer(secret))
+    time.sleep(1.05)
+    later = there.get("/articles", headers=_bearer(secret))
+
+    assert at_once.status_code == 401
+    assert later.status_code == 401
