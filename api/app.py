@@ -40,7 +40,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     configure_logging(app.config["LOG_LEVEL"])
 
-    database.initialize(open_database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"]))
+    database.initialize(open_database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"],
+                                      app.config["SQLITE_SYNCHRONOUS"]))
     replica_url = app.config["READ_DATABASE_URL"]
     database.initialize_replica(
         open_database(replica_url, app.config["DB_POOL_SIZE"]) if replica_url else None)

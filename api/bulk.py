@@ -8,27 +8,21 @@ The caller holds the transaction; outcomes are the same as store.upsert's.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 
-import uuid6
-
-from .db import insert_rows
 from .errors import Problem
-from .journal import record, require_writing, writing
-from .models import Article, ArticleBand, ArticleEntity, ArticleMinHash, Source
+from .journal import writing
+from .models import Article
 from .store import (
     Derived,
     columns_for,
     content_key,
-    entity_rows,
+    insert_new,
     lock_content_keys,
-    minhash_rows,
     taken,
     unchanged,
     unconditional_update,
     upsert,
-    utc_now,
 )
 
 _LOOKUP_CHUNK = 500
@@ -124,7 +118,8 @@ def upsert_many(datas: list[dict], may_update: bool,
     for index in sorted(one_by_one, key=lambda index: write_order(datas[index])):
         try:
             with writing():
-                status, article = upsert(datas[index], computed.get(index), may_update)
+                status, article = upsert(datas[index], computed.get(index), may_update,
+                                         derived[index].signature)
             outcomes[index] = (status, article.id)
         except Problem as problem:
             outcomes[index] = problem
@@ -138,33 +133,7 @@ def write_order(data: dict) -> tuple:
 
 
 def _insert_fresh(fresh: list[tuple]) -> list[tuple[int, str]]:
-    """Insert (index, data, columns, signature) entries with one statement per table."""
-    if not fresh:
-        return []
-    require_writing()
+    """Insert (index, data, columns, signature) entries in write order; (index, id) each."""
     fresh = sorted(fresh, key=lambda entry: write_order(entry[1]))
-    now = utc_now()
-    articles, entities, signatures, bands, created = [], [], [], [], []
-    for index, data, columns, signature in fresh:
-        article_id = str(uuid6.uuid7())
-        articles.append(columns | {"id": article_id, "version": 1,
-                                   "created_at": now, "updated_at": now})
-        entities += entity_rows(article_id, data)
-        signature_rows, band_rows = minhash_rows(article_id, signature)
-        signatures += signature_rows
-        bands += band_rows
-        created.append((index, article_id))
-    per_source = Counter(row["source"] for row in articles)
-    Source.insert_many([{"domain": domain, "created_at": now, "updated_at": now}
-                        for domain in sorted(per_source)]).on_conflict_ignore().execute()
-    insert_rows(Article, articles)
-    insert_rows(ArticleEntity, entities)
-    insert_rows(ArticleMinHash, signatures)
-    insert_rows(ArticleBand, bands)
-    # Rows are locked in domain order in every transaction, so batches cannot deadlock.
-    for domain, count in sorted(per_source.items()):
-        Source.update(article_count=Source.article_count + count).where(
-            Source.domain == domain).execute()
-    for row in articles:
-        record(Article(**row), "created")
-    return created
+    stored = insert_new([(data, columns, signature) for _, data, columns, signature in fresh])
+    return [(entry[0], article.id) for entry, article in zip(fresh, stored, strict=True)]

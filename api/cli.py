@@ -20,7 +20,8 @@ def _settings() -> dict:
 
 def _database(settings: dict):
     from .db import open_database
-    return open_database(settings["DATABASE_URL"], pool_size=1)
+    return open_database(settings["DATABASE_URL"], pool_size=1,
+                         synchronous=settings["SQLITE_SYNCHRONOUS"])
 
 
 @click.group()

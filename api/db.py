@@ -8,6 +8,7 @@ import fcntl
 import threading
 import time
 from collections.abc import Iterator
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from flask import g, has_request_context
@@ -91,8 +92,10 @@ SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
     "busy_timeout": 15000,
-    # FULL: a commit survives power loss, not only a process crash.
-    "synchronous": "full",
+    # In WAL mode NORMAL syncs at checkpoints only: a commit survives a crash of the
+    # process, and power loss may undo the latest commits (never corrupt the file).
+    # FULL syncs every commit (DATELINE_SQLITE_SYNCHRONOUS=full).
+    "synchronous": "normal",
     "cache_size": -64000,
 }
 
@@ -180,15 +183,17 @@ class TimedPostgresqlDatabase(_TimedQueries, PooledPostgresqlDatabase):
     pass
 
 
-def open_database(url: str, pool_size: int = 8) -> Database:
-    """Build (without connecting) the peewee database for a sqlite:/// or postgresql:// URL."""
+def open_database(url: str, pool_size: int = 8, synchronous: str = "normal") -> Database:
+    """Build (without connecting) the peewee database for a sqlite:/// or postgresql:// URL;
+    synchronous: SQLite's, normal or full (DATELINE_SQLITE_SYNCHRONOUS)."""
     if url.startswith("sqlite:///"):
         path = unquote(url[len("sqlite:///"):])
         if not path:
             raise ValueError("sqlite URL needs a file path, e.g. sqlite:///dateline.db")
         # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on
         # busy_timeout instead of failing when a read transaction upgrades.
-        return TimedSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+        pragmas = SQLITE_PRAGMAS | {"synchronous": synchronous}
+        return TimedSqliteDatabase(path, pragmas=pragmas, lock_type="IMMEDIATE",
                                    timeout=15, max_connections=pool_size, stale_timeout=300,
                                    # The pool lends a connection to one thread at a time,
                                    # but not always to the thread that opened it.
@@ -217,22 +222,54 @@ def insert_rows(model: type[Model], rows: list[dict]) -> None:
     """executemany with the model's own column conversions, skipping peewee's per-row SQL."""
     if not rows:
         return
-    names = list(rows[0])
-    fields = [model._meta.fields[name] for name in names]
-    columns = ", ".join(f'"{field.column_name}"' for field in fields)
-    marks = ", ".join([database.param] * len(fields))
-    # Names come from the model's metadata, values are bound: nothing from a request.
-    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608
-    # db_value is skipped where the value already has the column's plain type: those
-    # calls were a third of a bulk insert's time.
-    conversions = [(name, _plain_type(field), field.db_value) for name, field
-                   in zip(names, fields, strict=True)]
-    values = [tuple(value if value is None or type(value) is plain else convert(value)
-                    for name, plain, convert in conversions for value in (row[name],))
-              for row in rows]
+    names = tuple(rows[0])
+    conversions = _conversions(model, names)
+    values = [_converted(conversions, row) for row in rows]
     # The wrapper turns driver errors into peewee's, as peewee's own queries do.
     with __exception_wrapper__, _timed():
-        database.cursor().executemany(sql, values)
+        database.cursor().executemany(_insert_sql(model, names, database.param), values)
+
+
+def update_row(model: type[Model], values: dict, where: dict) -> int:
+    """UPDATE model SET values WHERE every column in where equals its value, with the
+    model's column conversions; how many rows it changed. Its SQL text is made once per
+    shape: building a write's statements cost peewee more than running them."""
+    names, keys = tuple(values), tuple(where)
+    sql = _update_sql(model, names, keys, database.param)
+    params = (*_converted(_conversions(model, names), values),
+              *_converted(_conversions(model, keys), where))
+    return database.execute_sql(sql, params).rowcount
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(model: type[Model], names: tuple, param: str) -> str:
+    columns = ", ".join(f'"{model._meta.fields[name].column_name}"' for name in names)
+    marks = ", ".join([param] * len(names))
+    # Names come from the model's metadata, values are bound: nothing from a request.
+    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608
+
+
+@lru_cache(maxsize=64)
+def _update_sql(model: type[Model], names: tuple, keys: tuple, param: str) -> str:
+    fields = model._meta.fields
+    assignments = ", ".join(f'"{fields[name].column_name}" = {param}' for name in names)
+    conditions = " AND ".join(f'"{fields[name].column_name}" = {param}' for name in keys)
+    return (f'UPDATE "{model._meta.table_name}" SET {assignments} '  # noqa: S608 - as above
+            f"WHERE {conditions}")
+
+
+@lru_cache(maxsize=64)
+def _conversions(model: type[Model], names: tuple) -> tuple:
+    # db_value is skipped where the value already has the column's plain type: those
+    # calls were a third of a bulk insert's time.
+    fields = [model._meta.fields[name] for name in names]
+    return tuple((name, _plain_type(field), field.db_value)
+                 for name, field in zip(names, fields, strict=True))
+
+
+def _converted(conversions: tuple, row: dict) -> tuple:
+    return tuple(value if value is None or type(value) is plain else convert(value)
+                 for name, plain, convert in conversions for value in (row[name],))
 
 
 def _plain_type(field) -> type | None:

@@ -61,6 +61,10 @@ def record(article: Article, op: str) -> None:
     pending.append((article, op))
 
 
+# Claims positions and reads the last claimed in one statement (SQLite 3.35+, PostgreSQL).
+_CLAIM = 'UPDATE "feed_position" SET "seq" = "seq" + {p} WHERE "id" = 1 RETURNING "seq"'
+
+
 def _acting_key() -> str | None:
     return g.get("key_id") if has_request_context() else None
 
@@ -68,9 +72,7 @@ def _acting_key() -> str | None:
 def _store(pending: list) -> None:
     if not pending:
         return
-    FeedPosition.update(seq=FeedPosition.seq + len(pending)).where(
-        FeedPosition.id == 1).execute()
-    last = FeedPosition.select(FeedPosition.seq).where(FeedPosition.id == 1).scalar()
+    last = database.execute_sql(_CLAIM.format(p=database.param), (len(pending),)).fetchone()[0]
     key_id = _acting_key()
     rows = [{"seq": last - len(pending) + number, "article_id": article.id,
              "version": article.version, "op": op,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from peewee import IntegrityError, fn
 from schemas.fields import Stamp, fold_name
 
 from . import similarity
-from .db import database, is_sqlite
+from .db import database, insert_rows, is_sqlite, update_row
 from .errors import Problem
 from .journal import record, require_writing, writing
 from .language import detect_language
@@ -28,7 +29,6 @@ from .models import (
     ArticleBand,
     ArticleEntity,
     ArticleMinHash,
-    Source,
     articles_from,
 )
 
@@ -167,26 +167,49 @@ def lock_by_key(domain: str, external_id: str) -> Article | None:
     return locked(_by_key(domain, external_id)).first()
 
 
+@lru_cache(maxsize=4)
+def _statements(param: str) -> dict[str, str]:
+    """A write's fixed statements, as SQL text written once per placeholder style (one
+    per backend): peewee spent longer building a create's statements than the
+    database spent running them. Standard SQL that SQLite and PostgreSQL both read."""
+    statements = {
+        "ensure_source": 'INSERT INTO "source" ("domain", "article_count", "created_at", '
+                         '"updated_at") VALUES ({p}, 0, {p}, {p}) ON CONFLICT DO NOTHING',
+        "count": 'UPDATE "source" SET "article_count" = "article_count" + {p} '
+                 'WHERE "domain" = {p}',
+        # '' is no article's id: the same statement serves a new article.
+        "holder_of_key": 'SELECT "id" FROM "article" WHERE "source" = {p} '
+                         'AND "external_id" = {p} AND "id" <> {p} LIMIT 1',
+        # A deleted article keeps its key but gives its URL up (migration 0007).
+        "holder_of_url": 'SELECT "id" FROM "article" WHERE "url" = {p} '
+                         'AND "deleted_at" IS NULL AND "id" <> {p} LIMIT 1',
+        "version": 'SELECT "version", "deleted_at" FROM "article" WHERE "id" = {p}{lock}',
+        "unindex_article_entity": 'DELETE FROM "article_entity" WHERE "article_id" = {p}',
+        "unindex_article_minhash": 'DELETE FROM "article_minhash" WHERE "article_id" = {p}',
+        "unindex_article_band": 'DELETE FROM "article_band" WHERE "article_id" = {p}',
+    }
+    lock = "" if param == "?" else " FOR UPDATE"  # SQLite's writers already queue
+    return {name: sql.format(p=param, lock=lock) for name, sql in statements.items()}
+
+
+def _run(name: str, *params):
+    return database.execute_sql(_statements(database.param)[name], params)
+
+
 def ensure_source(domain: str) -> None:
     now = utc_now()
-    Source.insert(domain=domain, created_at=now, updated_at=now).on_conflict_ignore().execute()
+    _run("ensure_source", domain, now, now)
 
 
 def _raise_if_taken(data: dict, own_id: str | None) -> None:
     """409 naming the article that already holds this natural key or URL."""
-    holders = []
     if data.get("external_id") is not None:
-        holders.append(((Article.source == data["source"])
-                        & (Article.external_id == data["external_id"]), "source and external_id"))
-    if data.get("url") is not None:
-        # A deleted article keeps its key but gives its URL up (migration 0007).
-        holders.append(((Article.url == data["url"]) & Article.deleted_at.is_null(), "url"))
-    for condition, what in holders:
-        if own_id is not None:
-            condition &= Article.id != own_id
-        other = Article.select(Article.id).where(condition).first()
-        if other is not None:
-            raise taken(what, other.id)
+        other = _run("holder_of_key", data["source"], data["external_id"], own_id or "")
+        if (row := other.fetchone()) is not None:
+            raise taken("source and external_id", row[0])
+    if data.get("url") is not None and (
+            row := _run("holder_of_url", data["url"], own_id or "").fetchone()) is not None:
+        raise taken("url", row[0])
 
 
 def unconditional_update(article: Article) -> Problem:
@@ -294,18 +317,22 @@ def minhash_rows(article_id: str, values) -> tuple[list[dict], list[dict]]:
 
 
 def _index_entities(article_id: str, data: dict) -> None:
-    ArticleEntity.delete().where(ArticleEntity.article == article_id).execute()
-    if rows := entity_rows(article_id, data):
-        ArticleEntity.insert_many(rows).execute()
+    _run("unindex_article_entity", article_id)
+    insert_rows(ArticleEntity, entity_rows(article_id, data))
 
 
-def _index_minhash(article_id: str, body: str | None) -> None:
-    ArticleMinHash.delete().where(ArticleMinHash.article == article_id).execute()
-    ArticleBand.delete().where(ArticleBand.article == article_id).execute()
-    signature_rows, band_rows = minhash_rows(article_id, body_signature(body))
-    if signature_rows:
-        ArticleMinHash.insert_many(signature_rows).execute()
-        ArticleBand.insert_many(band_rows).execute()
+def _unindex_minhash(article_id: str) -> None:
+    _run("unindex_article_minhash", article_id)
+    _run("unindex_article_band", article_id)
+
+
+def _index_minhash(article_id: str, body: str | None, signature=None) -> None:
+    """Index the body's MinHash (signature: body_signature(body) worked out already)."""
+    _unindex_minhash(article_id)
+    signature_rows, band_rows = minhash_rows(
+        article_id, body_signature(body) if signature is None else signature)
+    insert_rows(ArticleMinHash, signature_rows)
+    insert_rows(ArticleBand, band_rows)
 
 
 def annotate_duplicates(articles: list[Article]) -> list[Article]:
@@ -322,30 +349,55 @@ def annotate_duplicates(articles: list[Article]) -> list[Article]:
     return articles
 
 
-def _count(domain: str, change: int) -> None:
-    Source.update(article_count=Source.article_count + change).where(
-        Source.domain == domain).execute()
+def count(domain: str, change: int) -> None:
+    """Move a source's article_count. Callers go in domain order, so two cannot deadlock."""
+    _run("count", change, domain)
 
 
-def _insert(data: dict, columns: dict | None = None) -> Article:
+def insert_new(fresh: list[tuple]) -> list[Article]:
+    """Insert (data, columns, signature) entries, with one statement per table: the
+    insert of every write path, one article or a batch. Returns the stored articles."""
+    if not fresh:
+        return []
     require_writing()
-    columns = columns or columns_for(data)
-    ensure_source(columns["source"])
-    _raise_if_taken(data, None)
     now = utc_now()
-    columns = columns | {"id": str(uuid6.uuid7()), "version": 1,
-                         "created_at": now, "updated_at": now}
-    Article.insert(columns).execute()
-    _index_entities(columns["id"], data)
-    _index_minhash(columns["id"], columns["body"])
-    _count(columns["source"], +1)
-    article = Article(**columns)
-    record(article, "created")
-    return article
+    articles, entities, signatures, bands = [], [], [], []
+    for data, columns, signature in fresh:
+        article_id = str(uuid6.uuid7())
+        articles.append(columns | {"id": article_id, "version": 1,
+                                   "created_at": now, "updated_at": now})
+        entities += entity_rows(article_id, data)
+        signature_rows, band_rows = minhash_rows(article_id, signature)
+        signatures += signature_rows
+        bands += band_rows
+    per_source = Counter(row["source"] for row in articles)
+    for domain in sorted(per_source):
+        ensure_source(domain)
+    insert_rows(Article, articles)
+    insert_rows(ArticleEntity, entities)
+    insert_rows(ArticleMinHash, signatures)
+    insert_rows(ArticleBand, bands)
+    # Rows are locked in domain order in every transaction, so writers cannot deadlock.
+    for domain, number in sorted(per_source.items()):
+        count(domain, number)
+    stored = [Article(**row) for row in articles]
+    for article in stored:
+        record(article, "created")
+    return stored
 
 
-def _update(article: Article, data: dict, columns: dict | None = None) -> Article:
-    """Write a new version of article; a tombstone comes back to life."""
+def _insert(data: dict, columns: dict, signature=None) -> Article:
+    """Insert one article; signature: its body's MinHash when worked out already."""
+    _raise_if_taken(data, None)
+    if signature is None:
+        signature = body_signature(columns["body"])
+    return insert_new([(data, columns, signature)])[0]
+
+
+def _update(article: Article, data: dict, columns: dict | None = None,
+            signature=None) -> Article:
+    """Write a new version of article; a tombstone comes back to life. signature: the
+    body's MinHash when worked out already."""
     require_writing()
     columns = columns or columns_for(data, article)
     ensure_source(columns["source"])
@@ -353,27 +405,25 @@ def _update(article: Article, data: dict, columns: dict | None = None) -> Articl
     revived = article.deleted_at is not None
     columns = columns | {"version": article.version + 1, "updated_at": utc_now(),
                          "deleted_at": None}
-    changed = Article.update(columns).where(
-        (Article.id == article.id) & (Article.version == article.version)).execute()
-    if changed != 1:
+    if update_row(Article, columns, {"id": article.id, "version": article.version}) != 1:
         raise Problem(412, "The article changed while this request was being handled; "
                            "fetch it again and retry.", kind="edit-conflict")
     _index_entities(article.id, data)
     if revived or columns["body"] != article.body:
-        _index_minhash(article.id, columns["body"])
+        _index_minhash(article.id, columns["body"], signature)
     counts = [(columns["source"], +1)] if revived else []
     if not revived and article.source_id != columns["source"]:
         counts = [(article.source_id, -1), (columns["source"], +1)]
     # In domain order, like every writer, so two moves cannot deadlock.
     for domain, change in sorted(counts):
-        _count(domain, change)
+        count(domain, change)
     updated = Article(id=article.id, created_at=article.created_at, **columns)
     record(updated, "created" if revived else "updated")
     return updated
 
 
-def upsert(data: dict, columns: dict | None = None,
-           may_update: bool = True) -> tuple[str, Article]:
+def upsert(data: dict, columns: dict | None = None, may_update: bool = True,
+           signature=None) -> tuple[str, Article]:
     """Create, replace or leave alone the article keyed by (source, external_id), else url,
     else (with neither) by its content: see same_content.
 
@@ -394,13 +444,13 @@ def upsert(data: dict, columns: dict | None = None,
         existing = locked(same_content(looked_up)).first()
     columns = columns or columns_for(data, existing, derived)
     if existing is None:
-        return "created", _insert(data, columns)
+        return "created", _insert(data, columns, signature)
     if unchanged(existing, columns):
         return "unchanged", existing
     status = "created" if existing.deleted_at is not None else "updated"
     if status == "updated" and not may_update:
         raise unconditional_update(existing)
-    return status, _update(existing, data, columns)
+    return status, _update(existing, data, columns, signature)
 
 
 def _naming_conflicts(write, data: dict, own_id: str | None):
@@ -426,24 +476,45 @@ def _tombstone_for(data: dict) -> Article | None:
 
 
 def create_article(data: dict) -> Article:
-    """Store a new article; one whose key a deleted article holds brings that one back."""
+    """Store a new article; one whose key a deleted article holds brings that one back.
+    What the text yields is worked out before the transaction: writers queue on it."""
+    derived = derive(data)
+
     def write():
         tombstone = _tombstone_for(data)
-        return _insert(data) if tombstone is None else _update(tombstone, data)
+        if tombstone is None:
+            return _insert(data, columns_for(data, None, derived), derived.signature)
+        return _update(tombstone, data, columns_for(data, tombstone, derived), derived.signature)
     return _naming_conflicts(write, data, None)
+
+
+def _locked_version(article_id: str) -> tuple[int, object] | None:
+    """The article's version and deleted_at, locked until commit; None if there is none."""
+    return _run("version", article_id).fetchone()
+
+
+def modify_article(article_id: str, check: Check, build: Build) -> Article:
+    """Read, check, build and write, with no lost update: check(article) may refuse
+    (412), build(article) returns the validated new fields. Both run on an unlocked
+    read, so writers do not queue on validation and derived fields; the transaction
+    then writes only if the article is still that version, else starts again from a
+    fresh read (and a stale If-Match then fails its check)."""
+    while True:
+        article = live_article(article_id)
+        check(article)
+        data = build(article)
+        derived = derive(data, signature=data.get("body") != article.body)
+        columns = columns_for(data, article, derived)
+        with writing():
+            if _locked_version(article_id) != (article.version, None):
+                continue
+            if unchanged(article, columns):
+                return article
+            return _update(article, data, columns, derived.signature)
 
 
 def _lock(article_id: str) -> Article:
     return live(locked(Article.select().where(Article.id == article_id)).get())
-
-
-def modify_article(article_id: str, check: Check, build: Build) -> Article:
-    """Read-check-write in one transaction: check(article) may refuse (412),
-    build(article) returns the validated new fields."""
-    with writing():
-        article = _lock(article_id)
-        check(article)
-        return _update_if_changed(article, build(article))
 
 
 def _update_if_changed(article: Article, data: dict) -> Article:
@@ -465,14 +536,19 @@ def restore_article(article_id: str, old: Article, check: Check) -> Article:
 
 def put_by_key(domain: str, external_id: str, data: dict, check: Check) -> tuple[Article, bool]:
     """Create or replace the article with this natural key; True when created."""
+    derived = derive(data)
+
     def write():
         ensure_source(domain)
         article = lock_by_key(domain, external_id)
+        columns = columns_for(data, article, derived)
         if article is None or article.deleted_at is not None:
             check(None)
-            return (_insert(data) if article is None else _update(article, data)), True
+            if article is None:
+                return _insert(data, columns, derived.signature), True
+            return _update(article, data, columns, derived.signature), True
         check(article)
-        return _update(article, data), False
+        return _update(article, data, columns, derived.signature), False
     try:
         with writing():
             return write()
@@ -490,9 +566,8 @@ def delete_article(article_id: str, check: Check) -> None:
         Article.update(deleted_at=now, updated_at=now, version=Article.version + 1).where(
             Article.id == article.id).execute()
         # A deleted article is nobody's near-duplicate; a revival indexes it again.
-        ArticleMinHash.delete().where(ArticleMinHash.article == article.id).execute()
-        ArticleBand.delete().where(ArticleBand.article == article.id).execute()
-        _count(article.source_id, -1)
+        _unindex_minhash(article.id)
+        count(article.source_id, -1)
         article.deleted_at, article.updated_at = now, now
         article.version += 1
         record(article, "deleted")

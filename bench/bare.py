@@ -21,4 +21,4 @@ def article(article_id):
 
 def gunicorn_command(port: int, workers: int = 2) -> list[str]:
     return ["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--worker-class", "gthread", "--threads", str(THREADS), "bench.bare:app"]
+            "--worker-class", "api.worker.Worker", "--threads", str(THREADS), "bench.bare:app"]

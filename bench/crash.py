@@ -196,10 +196,12 @@ def settle(port: int, secret: str, tally: Tally, article: Article) -> None:
     (article.version, article.deleted), article.etag, article.pending = seen, etag, None
 
 
-def start_server(database_url: str, port: int, log) -> subprocess.Popen:
-    """`dateline serve` in a process group of its own, so one killpg takes every worker."""
+def start_server(database_url: str, port: int, log, env=None) -> subprocess.Popen:
+    """`dateline serve` in a process group of its own, so one killpg takes every worker;
+    env: settings added to this process's environment."""
     process = subprocess.Popen([*DATELINE, "serve", "--port", str(port), "--workers", "2"],
-                               env={**os.environ, "DATELINE_DATABASE_URL": database_url},
+                               env={**os.environ, **(env or {}),
+                                    "DATELINE_DATABASE_URL": database_url},
                                stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -263,9 +265,10 @@ def check_integrity(database_url: str) -> str:
 
 
 def run(database_url: str, cycles: int = 20, writers: int = 8, kill_after=(0.5, 3.0),
-        seed: int | None = None) -> dict:
+        seed: int | None = None, env: dict | None = None) -> dict:
     """Kill the server `cycles` times under `writers` busy threads, then verify. The
-    database at database_url must exist (it may be empty); the report says what held."""
+    database at database_url must exist (it may be empty); the report says what held.
+    env: DATELINE_* settings for the server."""
     started, rng = time.monotonic(), random.Random(seed)
     port, tally, stop = free_port(), Tally(), threading.Event()
     secret = create_key({**os.environ, "DATELINE_DATABASE_URL": database_url}, "write", "crash")
@@ -275,7 +278,7 @@ def run(database_url: str, cycles: int = 20, writers: int = 8, kill_after=(0.5, 
                                      delete=False) as log:
         try:
             for cycle in range(cycles):
-                server = start_server(database_url, port, log)  # same port: writers retry
+                server = start_server(database_url, port, log, env)  # same port: writers retry
                 try:
                     if cycle == 0:
                         for thread in threads:
@@ -291,7 +294,7 @@ def run(database_url: str, cycles: int = 20, writers: int = 8, kill_after=(0.5, 
             thread.join(timeout=120)
         articles = [article for thread in threads for article in thread.articles]
         unsettled = sum(bool(article.pending) for article in articles)
-        server = start_server(database_url, port, log)
+        server = start_server(database_url, port, log, env)
         try:
             before = Counter(tally)
             for article in articles:
@@ -330,10 +333,14 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--report", type=Path)
+    parser.add_argument("--synchronous", choices=("normal", "full"), default="normal",
+                        help="SQLite: DATELINE_SQLITE_SYNCHRONOUS for the server")
     args = parser.parse_args()
+    env = {"DATELINE_SQLITE_SYNCHRONOUS": args.synchronous}
     if args.backend == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
-            report = run(f"sqlite:///{folder}/crash.db", args.cycles, args.writers, seed=args.seed)
+            report = run(f"sqlite:///{folder}/crash.db", args.cycles, args.writers,
+                         seed=args.seed, env=env)
     else:
         import psycopg
         name = f"dateline_crash_{uuid.uuid4().hex[:8]}"

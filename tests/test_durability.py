@@ -6,6 +6,9 @@ this test run's backend: a fresh SQLite file, or the emptied PostgreSQL database
 
 from __future__ import annotations
 
+import pytest
+
+from api.db import is_sqlite
 from bench.crash import run
 
 
@@ -22,13 +25,24 @@ def test_acknowledged_writes_survive_sigkill(database_url):
     assert report["ok"], report
 
 
-def test_sqlite_commits_reach_the_disk_before_they_are_acknowledged(tmp_path):
+def test_acknowledged_writes_survive_sigkill_with_a_sync_per_commit(database_url):
+    report = run(database_url, cycles=2, writers=4, kill_after=(0.3, 1.0),
+                 env={"DATELINE_SQLITE_SYNCHRONOUS": "full"})
+
+    assert report["acknowledged_writes"] > 0, report
+    assert report["lost"] == report["unexpected"] == 0, report["anomalies"]
+    assert report["ok"], report
+
+
+@pytest.mark.parametrize(("setting", "level"), [("full", 2), ("normal", 1), (None, 1)])
+def test_sqlite_syncs_every_commit_only_when_asked_to(make_app, tmp_path, setting, level):
     """The crash harness kills the server, not the machine: what makes a commit survive
     power loss too is synchronous=FULL on every pooled connection."""
-    from api.db import open_database
+    from api.db import database
 
-    db = open_database(f"sqlite:///{tmp_path / 'sync.db'}", pool_size=2)
-    with db.connection_context():
-        assert db.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
-    db.close_all()
+    make_app(**({"SQLITE_SYNCHRONOUS": setting} if setting else {}))
+    if not is_sqlite():
+        pytest.skip("PostgreSQL's durability is its own fsync setting")
+    with database.connection_context():
+        assert database.execute_sql("PRAGMA synchronous").fetchone()[0] == level
+        assert database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -114,3 +114,62 @@ def test_readme_documents_every_setting():
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert [s.env for s in SETTINGS if f"| `{s.env}` |" not in readme] == []
+
+
+def test_held_long_polls_and_streams_do_not_stall_sixteen_busy_clients(env, sample):
+    """Every thread a waiting client holds is one fewer for everyone else: with each
+    worker's waiting allowance taken by long polls and event streams, sixteen clients on
+    keep-alive connections still get every answer, and promptly."""
+    import http.client
+    import threading
+    import time
+
+    from api.changes import WAITING_PER_WORKER
+
+    port = free_port()
+    process = subprocess.Popen([*DATELINE, "serve", "--port", str(port), "--workers", "2"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    waiting, answers, slowest = [], [], [0.0]
+    try:
+        wait_until_up(port, process)
+
+        def hold(path, headers):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", path, headers=headers)
+            waiting.append(connection.getresponse().status)
+
+        holders = [threading.Thread(target=hold, args=(path, headers)) for path, headers in [
+            ("/changes?feed=longpoll&timeout=4", {}),
+            ("/changes?timeout=4", {"Accept": "text/event-stream"}),
+        ] * (2 * WAITING_PER_WORKER)]
+        for thread in holders:
+            thread.start()
+        time.sleep(0.5)
+
+        def busy():
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            for _ in range(15):
+                started = time.monotonic()
+                connection.request("GET", "/articles?limit=5")
+                response = connection.getresponse()
+                response.read()
+                answers.append(response.status)
+                slowest[0] = max(slowest[0], time.monotonic() - started)
+                if response.getheader("Connection") == "close":
+                    connection.close()
+
+        clients = [threading.Thread(target=busy) for _ in range(16)]
+        for thread in clients:
+            thread.start()
+        for thread in clients + holders:
+            thread.join(timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    assert answers == [200] * 16 * 15
+    assert slowest[0] < 2, slowest
+    # Some of the waiting clients held a thread until their timeout; the rest were told
+    # at once to come back later.
+    assert len(waiting) == 4 * WAITING_PER_WORKER
+    assert set(waiting) <= {200, 503}
+    assert 200 in waiting
