@@ -59,11 +59,25 @@ def _start_timer():
     IN_FLIGHT.inc()
 
 
+_counted: dict[tuple, tuple] = {}
+
+
+def _series(method: str, route: str, status: int) -> tuple:
+    """The request counter and latency histogram of these labels: labels() takes a lock
+    and builds its key on every call, the same few series on every request."""
+    found = _counted.get((method, route, status))
+    if found is None:
+        found = _counted[(method, route, status)] = (
+            REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route))
+    return found
+
+
 def _finish(response: Response) -> Response:
     total = time.perf_counter() - g.get("started", time.perf_counter())
     route = route_template()
-    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-    LATENCY.labels(request.method, route).observe(total)
+    counter, latency = _series(request.method, route, response.status_code)
+    counter.inc()
+    latency.observe(total)
     response.headers["Server-Timing"] = (f"db;dur={g.get('db_seconds', 0.0) * 1000:.2f}, "
                                          f"total;dur={total * 1000:.2f}")
     access_log.info("request", extra={"fields": {
@@ -75,13 +89,19 @@ def _finish(response: Response) -> Response:
     return response
 
 
+_pool_seen: dict[str, int] = {}
+
+
 def _leave(_error=None):
     if "started" in g:
         IN_FLIGHT.dec()
     pool = database.obj
     if hasattr(pool, "_in_use"):
-        POOL.labels("in_use").set(len(pool._in_use))
-        POOL.labels("idle").set(len(pool._connections))
+        # Written only when it moved: each write goes to the worker's shared metrics file.
+        for state, size in (("in_use", len(pool._in_use)), ("idle", len(pool._connections))):
+            if _pool_seen.get(state) != size:
+                _pool_seen[state] = size
+                POOL.labels(state).set(size)
 
 
 class _ArticleTotal:
