@@ -137,6 +137,9 @@ class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
         self._shared = database != ":memory:" and not database.startswith("file::memory:")
         self._lock_path = f"{database}-writer.lock"
         self._lock_file = None
+        # Writes of this process's threads that queue together share a transaction.
+        from .journal import WriteGroup
+        self.write_group = WriteGroup()
 
     def _lock_fd(self) -> int:
         if self._lock_file is None:
@@ -249,7 +252,7 @@ def _insert_sql(model: type[Model], names: tuple, param: str) -> str:
     return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=512)
 def _update_sql(model: type[Model], names: tuple, keys: tuple, param: str) -> str:
     fields = model._meta.fields
     assignments = ", ".join(f'"{fields[name].column_name}" = {param}' for name in names)
@@ -258,7 +261,7 @@ def _update_sql(model: type[Model], names: tuple, keys: tuple, param: str) -> st
             f"WHERE {conditions}")
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=512)
 def _conversions(model: type[Model], names: tuple) -> tuple:
     # db_value is skipped where the value already has the column's plain type: those
     # calls were a third of a bulk insert's time.
