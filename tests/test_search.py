@@ -284,3 +284,15 @@ def test_a_common_word_pages_the_same_whichever_way_hits_are_found(
         assert seen == expected, query
     ascending = client.get("/articles?q=rain&sort=published_at&limit=50")
     assert _ids(ascending) == expected[::-1]
+
+
+def test_a_snippet_marks_a_hit_deep_in_a_long_body_after_the_words_text_inside_another(
+        client, create):
+    filler = " ".join(["grain harvest figures"] * 700)
+    create(external_id="long", url=None, headline="Harvest report", summary=None,
+           body=f"Borderline cases came first. {filler} Then the border closed at dawn.")
+
+    found = client.get("/articles?q=border&sort=-published_at").json["items"]
+
+    assert [item["external_id"] for item in found] == ["long"]
+    assert "<mark>border</mark> closed" in found[0]["snippet"].lower()
