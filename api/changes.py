@@ -32,7 +32,7 @@ _POLL_SECONDS = 0.2
 _KEEPALIVE_SECONDS = 15
 _POSITION = re.compile(POSITION_PATTERN)
 # Long polls and event streams hold a worker thread while they wait; this many may
-# wait at once in a process (gunicorn runs 4 threads a worker), the rest get 503.
+# wait at once in a process (`dateline serve` runs 4 threads a worker), the rest get 503.
 WAITING_PER_WORKER = 3
 _waiting = threading.BoundedSemaphore(WAITING_PER_WORKER)
 

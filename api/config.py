@@ -107,11 +107,11 @@ SETTINGS = (
     Setting("READ_DATABASE_URL", "", lambda raw: _database_url(raw),
             "PostgreSQL read replica for GET and HEAD requests; empty: the primary serves "
             "everything. A replica lags: a client may not see its own write at once."),
-    Setting("SQLITE_SYNCHRONOUS", "normal", _synchronous,
-            "SQLite: `normal` (an acknowledged write survives a crash of the server; power "
-            "loss or an operating-system crash may undo the writes since the last "
-            "checkpoint, leaving an intact database) or `full` (a disk sync per commit: "
-            "every acknowledged write survives power loss, at a fraction of the write rate)."),
+    Setting("SQLITE_SYNCHRONOUS", "full", _synchronous,
+            "SQLite: `full` (a disk sync per commit: every acknowledged write survives "
+            "power loss) or `normal` (an acknowledged write survives a crash of the server; "
+            "power loss or an operating-system crash may undo the writes since the last "
+            "checkpoint, leaving an intact database)."),
     Setting("MAX_BODY_BYTES", 16 * 1024 * 1024, _positive_int,
             "Largest request body accepted; larger bodies get 413."),
     Setting("DB_POOL_SIZE", 8, _positive_int,

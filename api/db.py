@@ -92,10 +92,10 @@ SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
     "busy_timeout": 15000,
-    # In WAL mode NORMAL syncs at checkpoints only: a commit survives a crash of the
-    # process, and power loss may undo the latest commits (never corrupt the file).
-    # FULL syncs every commit (DATELINE_SQLITE_SYNCHRONOUS=full).
-    "synchronous": "normal",
+    # FULL syncs every commit, so a commit survives power loss. NORMAL
+    # (DATELINE_SQLITE_SYNCHRONOUS=normal) syncs at checkpoints only: a commit survives a
+    # crash of the process, power loss may undo the latest ones (never corrupt the file).
+    "synchronous": "full",
     "cache_size": -64000,
 }
 
@@ -186,9 +186,9 @@ class TimedPostgresqlDatabase(_TimedQueries, PooledPostgresqlDatabase):
     pass
 
 
-def open_database(url: str, pool_size: int = 8, synchronous: str = "normal") -> Database:
+def open_database(url: str, pool_size: int = 8, synchronous: str = "full") -> Database:
     """Build (without connecting) the peewee database for a sqlite:/// or postgresql:// URL;
-    synchronous: SQLite's, normal or full (DATELINE_SQLITE_SYNCHRONOUS)."""
+    synchronous: SQLite's, full or normal (DATELINE_SQLITE_SYNCHRONOUS)."""
     if url.startswith("sqlite:///"):
         path = unquote(url[len("sqlite:///"):])
         if not path:

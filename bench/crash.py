@@ -333,7 +333,7 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--report", type=Path)
-    parser.add_argument("--synchronous", choices=("normal", "full"), default="normal",
+    parser.add_argument("--synchronous", choices=("full", "normal"), default="full",
                         help="SQLite: DATELINE_SQLITE_SYNCHRONOUS for the server")
     args = parser.parse_args()
     env = {"DATELINE_SQLITE_SYNCHRONOUS": args.synchronous}

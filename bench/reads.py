@@ -149,8 +149,8 @@ def _balanced_drive(base: str, paths: list[str], folder: Path, seconds: int,
     """_drive, after one untimed request of each path (a first read from disk is not a
     scenario's steady state), and again when its connections landed unevenly.
 
-    wrk keeps its connections open, and a gthread worker keeps every connection it
-    accepted: with as few connections as workers, two of them on one worker share its
+    wrk keeps its connections open, and a worker keeps a connection while no other
+    client waits: with as few connections as workers, two of them on one worker share its
     interpreter lock while another worker idles, which doubled a scenario's latency in
     some runs and not others. The workers' CPU times show where the work went."""
     for path in dict.fromkeys(paths):
