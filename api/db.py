@@ -121,6 +121,20 @@ class _TimedQueries:
             return super().execute_sql(sql, params, *args, **kwargs)
 
 
+class WriteGroup:
+    """Writes from one process's threads waiting to share a transaction (group commit).
+
+    SQLite has one writer at a time, and a write's fixed costs come at its commit: the
+    full-text index writes a new segment, the write-ahead log appends every page the
+    write touched. Under sixteen clients most of a create's time in the writer lock was
+    those costs; writes that queue together now pay them once."""
+
+    def __init__(self):
+        self.changed = threading.Condition()
+        self.waiting: list = []  # journal's entries
+        self.leading = False
+
+
 class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
     """Pooled, so a request reuses an open connection instead of paying for PRAGMAs.
 
@@ -138,7 +152,6 @@ class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
         self._lock_path = f"{database}-writer.lock"
         self._lock_file = None
         # Writes of this process's threads that queue together share a transaction.
-        from .journal import WriteGroup
         self.write_group = WriteGroup()
 
     def _lock_fd(self) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,7 @@ from typing import Any
 
 from flask import g, has_request_context
 
-from .db import database, insert_rows
+from .db import WriteGroup, database, insert_rows
 from .models import Article, FeedPosition, Revision
 
 _pending: contextvars.ContextVar[list | None] = contextvars.ContextVar(
@@ -48,20 +47,6 @@ def writing():
             _store(_pending.get())
     finally:
         _pending.reset(token)
-
-
-class WriteGroup:
-    """Writes from one process's threads waiting to share a transaction (group commit).
-
-    SQLite has one writer at a time, and a write's fixed costs come at its commit: the
-    full-text index writes a new segment, the write-ahead log appends every page the
-    write touched. Under sixteen clients most of a create's time in the writer lock was
-    those costs; writes that queue together now pay them once."""
-
-    def __init__(self):
-        self.changed = threading.Condition()
-        self.waiting: list[_Entry] = []
-        self.leading = False
 
 
 @dataclass

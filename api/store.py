@@ -168,7 +168,9 @@ def _locked_sql(param: str) -> dict[str, str]:
     placeholder style: they run in the writer's critical section, where building them
     with peewee took a fifth of a create's time under load."""
     return {"key": locked(_by_key("", "").limit(1)).sql()[0],
-            "url": locked(by_url("").limit(1)).sql()[0]}
+            "url": locked(by_url("").limit(1)).sql()[0],
+            "version": locked(Article.select(Article.version, Article.deleted_at)
+                              .where(Article.id == "")).sql()[0]}
 
 
 def _locked_one(which: str, *params) -> Article | None:
@@ -204,13 +206,11 @@ def _statements(param: str) -> dict[str, str]:
         # A deleted article keeps its key but gives its URL up (migration 0007).
         "holder_of_url": 'SELECT "id" FROM "article" WHERE "url" = {p} '
                          'AND "deleted_at" IS NULL AND "id" <> {p} LIMIT 1',
-        "version": 'SELECT "version", "deleted_at" FROM "article" WHERE "id" = {p}{lock}',
         "unindex_article_entity": 'DELETE FROM "article_entity" WHERE "article_id" = {p}',
         "unindex_article_minhash": 'DELETE FROM "article_minhash" WHERE "article_id" = {p}',
         "unindex_article_band": 'DELETE FROM "article_band" WHERE "article_id" = {p}',
     }
-    lock = "" if param == "?" else " FOR UPDATE"  # SQLite's writers already queue
-    return {name: sql.format(p=param, lock=lock) for name, sql in statements.items()}
+    return {name: sql.format(p=param) for name, sql in statements.items()}
 
 
 def _run(name: str, *params):
@@ -432,7 +432,7 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     # Only the columns that change: SQLite rewrites the entries of every index (and the
     # full-text entry) whose columns an UPDATE names, changed or not.
     changed = {name: value for name, value in columns.items()
-               if value != _stored(article, name) or name == "version"}
+               if value != _stored(article, name)}
     if update_row(Article, changed, {"id": article.id, "version": article.version}) != 1:
         raise Problem(412, "The article changed while this request was being handled; "
                            "fetch it again and retry.", kind="edit-conflict")
@@ -517,7 +517,8 @@ def create_article(data: dict) -> Article:
 
 def _locked_version(article_id: str) -> tuple[int, object] | None:
     """The article's version and deleted_at, locked until commit; None if there is none."""
-    return _run("version", article_id).fetchone()
+    return database.execute_sql(_locked_sql(database.param)["version"],
+                                (article_id,)).fetchone()
 
 
 def modify_article(article_id: str, check: Check, build: Build) -> Article:
@@ -536,9 +537,7 @@ def modify_article(article_id: str, check: Check, build: Build) -> Article:
         def write(article=article, data=data, derived=derived, columns=columns):
             if _locked_version(article_id) != (article.version, None):
                 return None  # changed since the read: start again
-            if unchanged(article, columns):
-                return article
-            return _update(article, data, columns, derived.signature)
+            return _update_if_changed(article, data, columns, derived.signature)
         written = run_writing(write)
         if written is not None:
             return written
@@ -548,10 +547,12 @@ def _lock(article_id: str) -> Article:
     return live(locked(Article.select().where(Article.id == article_id)).get())
 
 
-def _update_if_changed(article: Article, data: dict) -> Article:
+def _update_if_changed(article: Article, data: dict, columns: dict | None = None,
+                       signature=None) -> Article:
     """A write that changes nothing makes no version: other clients' ETags stay good."""
-    columns = columns_for(data, article)
-    return article if unchanged(article, columns) else _update(article, data, columns)
+    columns = columns or columns_for(data, article)
+    return article if unchanged(article, columns) else _update(
+        article, data, columns, signature)
 
 
 def restore_article(article_id: str, old: Article, check: Check) -> Article:

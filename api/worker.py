@@ -42,10 +42,9 @@ class Worker(base.Worker):
         self._selector = None
 
     def run(self):
-        for listener in self.sockets:
-            listener.setblocking(False)
         self._selector = selectors.DefaultSelector()
         for listener in self.sockets:
+            listener.setblocking(False)
             self._selector.register(listener, selectors.EVENT_READ)
         for number in range(self.cfg.threads):
             threading.Thread(target=self._serve_forever, name=f"dateline-{number}",
