@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import operator
-from functools import reduce
-
 from flask import Response, current_app, jsonify, request, url_for
 from flask.views import MethodView
 
@@ -139,11 +136,9 @@ def similar_articles(article_id: str, limit: int) -> list[dict]:
     if mine is None:
         return []
     own = similarity.decode(mine.signature)
-    shares_a_band = reduce(operator.or_, [
-        (ArticleBand.band == band) & (ArticleBand.bucket == bucket)
-        for band, bucket in similarity.buckets(own)])
     candidates = (ArticleBand.select(ArticleBand.article).distinct()
-                  .where(shares_a_band & (ArticleBand.article != article_id)).limit(1000))
+                  .where(ArticleBand.bucket.in_(similarity.buckets(own))
+                         & (ArticleBand.article != article_id)).limit(1000))
     scored = [
         {"id": row.article_id, "score": round(similarity.similarity(
             own, similarity.decode(row.signature)), 4)}

@@ -127,12 +127,13 @@ def require_writing() -> None:
         raise RuntimeError("article written outside journal.writing()")
 
 
-def record(article: Article, op: str) -> None:
-    """Note that article (as now written) is a new version made by op."""
+def record(article: Article, op: str, replaced: Article | None = None) -> None:
+    """Note that article (as now written) is a new version made by op, in place of the
+    version replaced (None for a new article)."""
     pending = _pending.get()
     if pending is None:
         raise RuntimeError("record() outside writing(): the revision would be lost")
-    pending.append((article, op))
+    pending.append((article, op, None if replaced is None else snapshot(replaced)))
 
 
 # Claims positions and reads the last claimed in one statement (SQLite 3.35+, PostgreSQL).
@@ -143,6 +144,11 @@ def _acting_key() -> str | None:
     return g.get("key_id") if has_request_context() else None
 
 
+# A version's copy is written when a later version replaces it (see Revision.snapshot).
+_KEEP = ('UPDATE "revision" SET "snapshot" = {p}'
+         ' WHERE "article_id" = {p} AND "version" = {p} AND "snapshot" IS NULL')
+
+
 def _store(pending: list) -> None:
     if not pending:
         return
@@ -151,9 +157,37 @@ def _store(pending: list) -> None:
     rows = [{"seq": last - len(pending) + number, "article_id": article.id,
              "version": article.version, "op": op,
              "at": article.deleted_at if op == "deleted" else article.updated_at,
-             "source": article.source_id, "key_id": key_id, "snapshot": snapshot(article)}
-            for number, (article, op) in enumerate(pending, start=1)]
+             "source": article.source_id, "key_id": key_id, "snapshot": None}
+            for number, (article, op, _) in enumerate(pending, start=1)]
     insert_rows(Revision, rows)
+    # After the inserts: an article written twice in one transaction replaces a
+    # version inserted just above.
+    _keep([(replaced, article.id, article.version - 1)
+           for article, _, replaced in pending if replaced is not None])
+
+
+def _keep(copies: list[tuple[str, str, int]]) -> None:
+    """Write (snapshot, article id, version) copies into revisions that have none."""
+    if copies:
+        database.cursor().executemany(_KEEP.format(p=database.param), copies)
+
+
+def keep_history(articles: list[Article]) -> None:
+    """Copy the current version of articles whose rows are about to be deleted into
+    their revisions: history outlives the row."""
+    _keep([(snapshot(article), article.id, article.version) for article in articles])
+
+
+def version_of(revision: Revision) -> Article:
+    """The article as revision left it: its copy, or the article row while that is
+    still the version."""
+    if revision.snapshot is None:
+        current = Article.get_or_none(Article.id == revision.article_id)
+        if current is not None and current.version == revision.version:
+            return current
+        # Replaced since the revision was read, which wrote its copy in the same commit.
+        revision = Revision.get_by_id(revision.seq)
+    return from_snapshot(revision.snapshot)
 
 
 def snapshot(article: Article) -> str:

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from peewee import (
     BigIntegerField,
+    BlobField,
     CharField,
     CompositeKey,
     DateTimeField,
@@ -174,19 +175,21 @@ class ArticleEntity(BaseModel):
 class ArticleMinHash(BaseModel):
     article = ForeignKeyField(Article, column_name="article_id", primary_key=True,
                               on_delete="CASCADE")
-    signature = TextField()
+    signature = BlobField()  # similarity.encode
 
     class Meta:
         table_name = "article_minhash"
 
 
 class ArticleBand(BaseModel):
-    band = IntegerField()
-    bucket = CharField(max_length=16)
-    article = ForeignKeyField(Article, column_name="article_id", on_delete="CASCADE")
+    """One row per LSH bucket of an article's signature (similarity.buckets). No index
+    by article: an article's rows are found from its stored signature."""
+
+    bucket = BigIntegerField()
+    article = ForeignKeyField(Article, column_name="article_id")
 
     class Meta:
-        primary_key = CompositeKey("band", "bucket", "article")
+        primary_key = CompositeKey("bucket", "article")
 
 
 class IdempotencyKey(BaseModel):
@@ -218,8 +221,10 @@ class Revision(BaseModel):
     at = InstantField()
     source = CharField(max_length=253)
     key_id = CharField(max_length=36, null=True)
-    # The whole article row as it was after this change, as JSON.
-    snapshot = TextField()
+    # The whole article row as it was after this change, as JSON; NULL while this is
+    # the current version, which the article row itself holds (a new article costs no
+    # second copy). Written when a later version replaces it or the row is deleted.
+    snapshot = TextField(null=True)
 
 
 class FeedPosition(BaseModel):

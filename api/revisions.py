@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 from flask.views import MethodView
 
 from schemas.article import ArticleSchema
@@ -17,8 +15,8 @@ from . import store
 from .articles import article_etag, check_preconditions
 from .errors import Problem
 from .http import Blueprint
-from .journal import from_snapshot
-from .models import Revision
+from .journal import version_of
+from .models import Article, Revision
 from .pagination import decode_cursor, encode_cursor, link_header, next_page_url
 from .spec import CONDITIONAL_WRITE, ETAG_HEADER, LINK_HEADER
 
@@ -30,21 +28,21 @@ _BOOKKEEPING = ("id", "duplicate_of", "version", "created_at", "updated_at")
 _compared = ArticleSchema(exclude=_BOOKKEEPING)
 
 
-def _changes(before: Revision | None, after: Revision) -> dict:
-    if after.op == "deleted":
+def _changes(before: Article | None, after: Article, op: str) -> dict:
+    if op == "deleted":
         return {}
-    new = _compared.dump(from_snapshot(after.snapshot))
-    old = _compared.dump(from_snapshot(before.snapshot)) if before else {}
+    new = _compared.dump(after)
+    old = _compared.dump(before) if before else {}
     return {name: {"old": old.get(name), "new": value}
             for name, value in new.items() if old.get(name) != value}
 
 
-def _revision(article_id: str, version: int) -> Revision:
+def _version(article_id: str, version: int) -> Article:
     found = Revision.get_or_none((Revision.article_id == article_id)
                                  & (Revision.version == version))
     if found is None:
         raise Problem(404, f"Article {article_id} has no version {version}.")
-    return found
+    return version_of(found)
 
 
 def revision_page(article_id: str, query: dict) -> tuple[list[dict], str | None]:
@@ -65,9 +63,10 @@ def revision_page(article_id: str, query: dict) -> tuple[list[dict], str | None]
         # The version before the page's oldest, to diff that one against.
         rows.append(Revision.get_or_none((Revision.article_id == article_id)
                                          & (Revision.version == rows[-1].version - 1)))
+    states = [version_of(row) if row is not None else None for row in rows]
     items = [{"version": row.version, "op": row.op, "at": row.at, "key_id": row.key_id,
-              "changes": _changes(earlier, row)}
-             for row, earlier in itertools.pairwise(rows)]
+              "changes": _changes(states[number + 1], states[number], row.op)}
+             for number, row in enumerate(rows[:-1])]
     return items, next_url
 
 
@@ -88,7 +87,7 @@ class RevisionItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, article_id, version):
         """Fetch an article as it was at one version"""
-        return from_snapshot(_revision(str(article_id), version).snapshot)
+        return _version(str(article_id), version)
 
 
 @blp.route("/articles/<uuid:article_id>/revisions/<version:version>/restore")
@@ -101,6 +100,6 @@ class RevisionRestore(MethodView):
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     def post(self, article_id, version):
         """Make an earlier version current again, as a new version"""
-        old = from_snapshot(_revision(str(article_id), version).snapshot)
+        old = _version(str(article_id), version)
         article = store.restore_article(str(article_id), old, check_preconditions)
         return article, 200, {"ETag": article_etag(article)}

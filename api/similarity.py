@@ -78,20 +78,24 @@ def signature(folded: str) -> np.ndarray | None:
     return minimum
 
 
-def encode(values: np.ndarray) -> str:
-    return values.astype("<u8").tobytes().hex()
+def encode(values: np.ndarray) -> bytes:
+    """The signature as stored: each value is the high half of a 64-bit product, so
+    four bytes hold it."""
+    return values.astype("<u4").tobytes()
 
 
-def decode(text: str) -> np.ndarray:
-    return np.frombuffer(bytes.fromhex(text), dtype="<u8")
+def decode(data: bytes) -> np.ndarray:
+    return np.frombuffer(bytes(data), dtype="<u4").astype(np.uint64)
 
 
-def buckets(values: np.ndarray) -> list[tuple[int, str]]:
-    """(band, bucket) pairs: articles sharing any pair are candidate near-duplicates."""
-    raw = values.astype("<u8").tobytes()
-    width = ROWS_PER_BAND * 8
-    return [(band, hashlib.blake2b(raw[band * width:(band + 1) * width],
-                                   digest_size=8).hexdigest())
+def buckets(values: np.ndarray) -> list[int]:
+    """One LSH bucket per band, as a signed 64-bit key: articles sharing any key are
+    candidate near-duplicates. The band's number is hashed in, so two bands never share
+    a key by construction."""
+    raw = values.astype("<u4").tobytes()
+    width = ROWS_PER_BAND * 4
+    return [int.from_bytes(hashlib.blake2b(bytes([band]) + raw[band * width:(band + 1) * width],
+                                           digest_size=8).digest(), "little", signed=True)
             for band in range(BANDS)]
 
 

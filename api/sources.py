@@ -17,6 +17,7 @@ from schemas.source import (
 from .db import database
 from .errors import Problem
 from .http import Blueprint, merge_patch, request_json
+from .journal import keep_history
 from .models import Article, Source
 from .pagination import decode_cursor, encode_cursor, link_header, next_page_url
 from .spec import LINK_HEADER, LOCATION_HEADER, merge_patch_body
@@ -142,6 +143,7 @@ class SourceItem(MethodView):
                                    "delete them first.", kind="source-in-use")
             # Its deleted articles' tombstones go with it; their revisions, and so the
             # change feed, keep every entry.
+            keep_history(list(Article.select().where(Article.source == domain)))
             Article.delete().where(Article.source == domain).execute()
             source.delete_instance()
         return "", 204

@@ -207,8 +207,11 @@ def _statements(param: str) -> dict[str, str]:
         "holder_of_url": 'SELECT "id" FROM "article" WHERE "url" = {p} '
                          'AND "deleted_at" IS NULL AND "id" <> {p} LIMIT 1',
         "unindex_article_entity": 'DELETE FROM "article_entity" WHERE "article_id" = {p}',
+        "signature_of": 'SELECT "signature" FROM "article_minhash" WHERE "article_id" = {p}',
         "unindex_article_minhash": 'DELETE FROM "article_minhash" WHERE "article_id" = {p}',
-        "unindex_article_band": 'DELETE FROM "article_band" WHERE "article_id" = {p}',
+        "unindex_article_band": 'DELETE FROM "article_band" WHERE "bucket" IN ('  # noqa: S608
+                                + ", ".join(["{p}"] * similarity.BANDS)
+                                + ') AND "article_id" = {p}',
     }
     return {name: sql.format(p=param) for name, sql in statements.items()}
 
@@ -336,8 +339,8 @@ def minhash_rows(article_id: str, values) -> tuple[list[dict], list[dict]]:
     if values is None:
         return [], []
     return ([{"article": article_id, "signature": similarity.encode(values)}],
-            [{"band": band, "bucket": bucket, "article": article_id}
-             for band, bucket in similarity.buckets(values)])
+            [{"bucket": bucket, "article": article_id}
+             for bucket in similarity.buckets(values)])
 
 
 def _index_entities(article_id: str, data: dict) -> None:
@@ -346,8 +349,11 @@ def _index_entities(article_id: str, data: dict) -> None:
 
 
 def _unindex_minhash(article_id: str) -> None:
-    _run("unindex_article_minhash", article_id)
-    _run("unindex_article_band", article_id)
+    stored = _run("signature_of", article_id).fetchone()
+    if stored is not None:
+        _run("unindex_article_band", *similarity.buckets(similarity.decode(stored[0])),
+             article_id)
+        _run("unindex_article_minhash", article_id)
 
 
 def _index_minhash(article_id: str, body: str | None, signature=None) -> None:
@@ -446,7 +452,7 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     for domain, change in sorted(counts):
         count(domain, change)
     updated = Article(id=article.id, created_at=article.created_at, **columns)
-    record(updated, "created" if revived else "updated")
+    record(updated, "created" if revived else "updated", replaced=article)
     return updated
 
 
@@ -599,6 +605,6 @@ def delete_article(article_id: str, check: Check) -> None:
         # A deleted article is nobody's near-duplicate; a revival indexes it again.
         _unindex_minhash(article.id)
         count(article.source_id, -1)
-        article.deleted_at, article.updated_at = now, now
-        article.version += 1
-        record(article, "deleted")
+        deleted = Article(**(article.__data__ | {"deleted_at": now, "updated_at": now,
+                                                 "version": article.version + 1}))
+        record(deleted, "deleted", replaced=article)

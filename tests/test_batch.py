@@ -6,6 +6,10 @@ import json
 
 import pytest
 
+from api import similarity
+from api.db import database
+from api.models import ArticleBand
+
 
 @pytest.fixture
 def batch(client):
@@ -214,6 +218,25 @@ class TestSimilar:
         response = client.get("/articles/01900000-0000-7000-8000-000000000000/similar")
 
         assert response.status_code == 404
+
+    def test_a_copy_deleted_or_rewritten_is_no_longer_found(self, create, client):
+        original = create(external_id="1", url=None, body=WIRE)
+        deleted = create(external_id="2", url=None, body=WIRE.replace("doubled", "tripled"))
+        rewritten = create(external_id="3", url=None, body=WIRE.replace("weekend", "week"))
+        found_before = client.get(f"/articles/{original['id']}/similar").json["items"]
+
+        client.delete(f"/articles/{deleted['id']}")
+        client.patch(f"/articles/{rewritten['id']}", json={"body": (
+            "The national football team arrived home to a crowd of thousands after winning "
+            "the regional cup in a penalty shoot-out that kept supporters up past midnight.")})
+
+        assert {item["id"] for item in found_before} == {deleted["id"], rewritten["id"]}
+        assert client.get(f"/articles/{original['id']}/similar").json["items"] == []
+        with database.connection_context():
+            assert ArticleBand.select().where(
+                ArticleBand.article.in_([deleted["id"]])).count() == 0
+            assert ArticleBand.select().where(
+                ArticleBand.article == rewritten["id"]).count() == similarity.BANDS
 
 
 def test_ndjson_keeps_unicode_line_separators_inside_strings(client, sample):

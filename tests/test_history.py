@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from api import store
+from api.db import database
+from api.journal import writing
+from api.models import Article, Revision
+
 
 def test_deleted_article_answers_410_naming_when(client, create):
     created = create()
@@ -208,3 +213,36 @@ def test_history_outlives_a_deleted_source(client, create):
     assert [item["op"] for item in revisions.json["items"]] == ["deleted", "created"]
     assert client.get(f"/articles/{created['id']}/revisions/1").json["headline"] == \
         created["headline"]
+    assert client.get(f"/articles/{created['id']}/revisions/2").json["version"] == 2
+
+
+def test_a_new_article_stores_no_second_copy_of_itself(client, create):
+    created = create()
+    article = f"/articles/{created['id']}"
+    with database.connection_context():
+        copies = Revision.select().where(Revision.snapshot.is_null(False)).count()
+    client.patch(article, json={"headline": "Second headline"})
+    client.patch(article, json={"headline": "Third headline"})
+    with database.connection_context():
+        copies_after_edits = Revision.select().where(Revision.snapshot.is_null(False)).count()
+
+    assert copies == 0
+    assert copies_after_edits == 2
+    assert [client.get(f"{article}/revisions/{version}").json["headline"]
+            for version in (1, 2, 3)] == [created["headline"], "Second headline",
+                                          "Third headline"]
+
+
+def test_versions_written_in_one_transaction_are_all_kept(client, create):
+    created = create()
+    article = f"/articles/{created['id']}"
+    # Group commit puts concurrent writes of one article in one transaction like this.
+    with database.connection_context(), writing():
+        for headline in ("Second headline", "Third headline"):
+            edited = Article.get_by_id(created["id"])
+            edited.headline = headline
+            store.restore_article(created["id"], edited, check=lambda article: None)
+
+    assert [client.get(f"{article}/revisions/{version}").json["headline"]
+            for version in (1, 2, 3)] == [created["headline"], "Second headline",
+                                          "Third headline"]
