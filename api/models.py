@@ -161,7 +161,8 @@ def _first_copy_sql(param: str) -> str:
 
 
 class ArticleEntity(BaseModel):
-    """One row per (article, kind, folded name): the index behind name filters."""
+    """One row per (article, kind, folded name): the index behind name filters, keyed in
+    the order they list in (migration 0011)."""
 
     article = ForeignKeyField(Article, column_name="article_id", on_delete="CASCADE")
     kind = CharField(max_length=16)
@@ -169,7 +170,7 @@ class ArticleEntity(BaseModel):
     published_at = InstantField()
 
     class Meta:
-        primary_key = CompositeKey("kind", "value", "article")
+        primary_key = CompositeKey("kind", "value", "published_at", "article")
 
 
 class ArticleMinHash(BaseModel):

@@ -105,3 +105,39 @@ def test_near_duplicates_stored_before_the_compact_index_are_still_found(client,
             client.get(f"/articles/{original['id']}/similar").json["items"]] == [copy["id"]]
     client.delete(f"/articles/{copy['id']}")
     assert client.get(f"/articles/{original['id']}/similar").json["items"] == []
+
+
+_FIRST_ENTITY_TABLE = (
+    "CREATE TABLE article_entity (article_id VARCHAR(36) NOT NULL REFERENCES article (id)"
+    " ON DELETE CASCADE, kind VARCHAR(16) NOT NULL, value TEXT NOT NULL,"
+    " published_at TIMESTAMP NOT NULL, PRIMARY KEY (kind, value, article_id))",
+    "CREATE INDEX article_entity_listing ON article_entity (kind, value, published_at,"
+    " article_id)",
+    "CREATE INDEX article_entity_article ON article_entity (article_id)",
+)
+
+
+def test_name_filters_and_facets_answer_alike_once_the_entity_index_is_one_tree(client,
+                                                                              create):
+    first = create(external_id="1", url=None, people=["Arif Kakar", "Zabihullah Mujahid"])
+    second = create(external_id="2", url=None, body="Another body.", people=["Arif Kakar"])
+    asked = ("/articles?person=Arif%20Kakar", "/articles?person=Zabihullah%20Mujahid",
+             "/articles/facets?facet=person")
+    before = [client.get(path).json for path in asked]
+    with database.connection_context():
+        rows = database.execute_sql(
+            "SELECT article_id, kind, value, published_at FROM article_entity").fetchall()
+        database.execute_sql("DROP TABLE article_entity")
+        for statement in _FIRST_ENTITY_TABLE:
+            database.execute_sql(statement)
+        database.cursor().executemany(
+            "INSERT INTO article_entity VALUES (%s, %s, %s, %s)".replace("%s", database.param),
+            rows)
+        migration = all_migrations()[10]
+        with database.atomic():
+            migration.module.upgrade(database.obj, "sqlite" if is_sqlite() else "postgresql")
+
+    assert migration.name == "entity index in one tree"
+    assert [item["id"] for item in before[0]["items"]] == [second["id"], first["id"]]
+    assert before[2]["facets"]["person"]
+    assert [client.get(path).json for path in asked] == before
