@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from flask.views import MethodView
 
 from schemas.article import (
@@ -33,7 +33,6 @@ from .http import (
     merge_patch,
     produces,
     request_json,
-    strong_etag,
 )
 from .ingest import RAW_EXAMPLE, article_body, article_from_request, article_from_text
 from .listing import count_articles, facet_counts, list_articles, page_etag
@@ -50,6 +49,7 @@ from .negotiation import (
     stream_ndjson,
 )
 from .pagination import link_header
+from .preconditions import Preconditions, article_etag
 from .spec import (
     CONDITIONAL_READ,
     CONDITIONAL_WRITE,
@@ -81,36 +81,8 @@ blp = Blueprint("articles", __name__, description="News articles and their metad
 STREAM_PAGE = 500
 
 
-def article_etag(article: Article, *variant: str) -> str:
-    """Strong validator: the version, and duplicate_of, which changes when other articles
-    come and go without this one's version moving."""
-    marker = (f"d{article.duplicate_of[-12:]}",) if article.duplicate_of else ()
-    return strong_etag(article.version, article.id, *marker, *variant)
-
-
 def _headers(article: Article, **extra) -> dict:
     return {"ETag": article_etag(article), **extra}
-
-
-def check_preconditions(article: Article | None) -> None:
-    """Honour If-Match / If-None-Match on a write (RFC 9110 §13)."""
-    if_match = request.headers.get("If-Match")
-    if (if_match is None or if_match.strip() == "*") and article is not None \
-            and current_app.config["REQUIRE_IF_MATCH"]:
-        raise Problem(428, "This service requires If-Match with the article's current ETag "
-                           "on every change; fetch the article and send its ETag.",
-                      kind="precondition-required", current_version=article.version)
-    current = article_etag(article) if article else None
-    if if_match is not None and (current is None
-                                 or not etag_matches(if_match, current, weak=False)):
-        raise Problem(412, "If-Match does not name the article's current version.",
-                      kind="precondition-failed",
-                      current_version=article.version if article else None)
-    if_none_match = request.headers.get("If-None-Match")
-    if article is not None and if_none_match is not None and etag_matches(
-            if_none_match, article_etag(article)):
-        raise Problem(412, "If-None-Match matched: the article already exists in this version.",
-                      kind="precondition-failed", current_version=article.version)
 
 
 def _conditional_get(article: Article):
@@ -250,7 +222,7 @@ class ArticleItem(MethodView):
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     def put(self, data, article_id):
         """Replace an article"""
-        article = store.modify_article(str(article_id), check_preconditions, lambda _: data)
+        article = store.modify_article(str(article_id), Preconditions.of_request(), lambda _: data)
         return article, 200, _headers(article)
 
     @blp.doc(parameters=CONDITIONAL_WRITE, requestBody=merge_patch_body(ArticleInputSchema))
@@ -267,7 +239,7 @@ class ArticleItem(MethodView):
         def patched(article):
             return ArticleInputSchema().load(merge_patch(writable_fields(article), patch))
 
-        article = store.modify_article(str(article_id), check_preconditions, patched)
+        article = store.modify_article(str(article_id), Preconditions.of_request(), patched)
         return article, 200, _headers(article)
 
     @blp.doc(parameters=CONDITIONAL_WRITE)
@@ -277,7 +249,7 @@ class ArticleItem(MethodView):
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     def delete(self, article_id):
         """Delete an article"""
-        store.delete_article(str(article_id), check_preconditions)
+        store.delete_article(str(article_id), Preconditions.of_request())
         return "", 204
 
 
@@ -308,7 +280,7 @@ class ArticleByKey(MethodView):
             raise Problem(422, "The body names another article than the path.",
                           kind="validation-error", errors=mismatched)
         data = data | {"source": domain, "external_id": external_id}
-        article, created = store.put_by_key(domain, external_id, data, check_preconditions)
+        article, created = store.put_by_key(domain, external_id, data, Preconditions.of_request())
         if created:
             location = url_for("articles.ArticleItem", article_id=article.id)
             return article, 201, _headers(article, Location=location)

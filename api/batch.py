@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from flask import current_app, has_app_context, request
+from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields
 from peewee import IntegrityError, OperationalError
@@ -18,6 +18,7 @@ from .bulk import upsert_many, write_order
 from .errors import Problem, field_errors
 from .http import JSON, NDJSON, Blueprint, consumes, parse_json, request_json
 from .journal import writing
+from .preconditions import Preconditions
 
 blp = Blueprint("batch", __name__, description="Writing many articles in one request.")
 
@@ -114,13 +115,13 @@ def prepare(items: list) -> list[Prepared | Rejected]:
     return prepared
 
 
-def _upsert_each(datas: list[dict], may_update: bool) -> list:
+def _upsert_each(datas: list[dict], preconditions: Preconditions) -> list:
     """The one-by-one path, each item in its own savepoint, in the shared write order."""
     outcomes: list = [None] * len(datas)
     for index in sorted(range(len(datas)), key=lambda index: write_order(datas[index])):
         try:
             with writing():
-                status, article = store.upsert(datas[index], may_update=may_update)
+                status, article = store.upsert(datas[index], preconditions)
             outcomes[index] = (status, article.id)
         except Problem as problem:
             outcomes[index] = problem
@@ -130,15 +131,15 @@ def _upsert_each(datas: list[dict], may_update: bool) -> list:
     return outcomes
 
 
-def write_batch(items: list) -> dict:
+def write_batch(items: list, preconditions: Preconditions) -> dict:
     """Validate every item, then upsert the valid ones in one transaction.
 
     An item is a raw JSON value, a Prepared one, or the Problem that made it unreadable.
     """
-    return write_prepared(prepare(items))
+    return write_prepared(prepare(items), preconditions)
 
 
-def write_prepared(prepared: list[Prepared | Rejected]) -> dict:
+def write_prepared(prepared: list[Prepared | Rejected], preconditions: Preconditions) -> dict:
     """Upsert the items prepare() made in one transaction; the Rejected ones are
     reported."""
     results: list[dict | None] = [None] * len(prepared)
@@ -150,15 +151,14 @@ def write_prepared(prepared: list[Prepared | Rejected]) -> dict:
             results[index] = _rejected(index, item.errors)
     datas = [item.data for _, item in valid]
     derived = [item.derived for _, item in valid]
-    may_update = not (has_app_context() and current_app.config["REQUIRE_IF_MATCH"])
     with writing():
         try:
             with writing():
-                outcomes = upsert_many(datas, may_update, derived)
+                outcomes = upsert_many(datas, preconditions, derived)
         except (IntegrityError, OperationalError):
             # Another writer stored or locked one of these keys meanwhile (a unique-key
             # clash, or PostgreSQL ending a lock wait): judge the items one by one.
-            outcomes = _upsert_each(datas, may_update)
+            outcomes = _upsert_each(datas, preconditions)
     for (index, _), outcome in zip(valid, outcomes, strict=True):
         if isinstance(outcome, Problem):
             errors = outcome.extra.get("errors") or [{"pointer": "/", "detail": outcome.detail}]
@@ -197,4 +197,4 @@ class ArticleBatch(MethodView):
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def post(self):
         """Create, update or keep up to 1000 articles, each on its own"""
-        return write_batch(read_items())
+        return write_batch(read_items(), Preconditions.of_items())

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from .errors import Problem
 from .journal import writing
 from .models import Article
+from .preconditions import Preconditions
 from .store import (
     Derived,
     columns_for,
@@ -21,7 +22,6 @@ from .store import (
     lock_content_keys,
     taken,
     unchanged,
-    unconditional_update,
     upsert,
 )
 
@@ -70,11 +70,11 @@ def _existing(datas: list[dict], content_keys: list[tuple | None]) -> tuple[dict
     return by_key, by_url, by_content
 
 
-def upsert_many(datas: list[dict], may_update: bool,
+def upsert_many(datas: list[dict], preconditions: Preconditions,
                 derived: list[Derived]) -> list[tuple[str, str] | Problem]:
-    """Upsert validated articles; each outcome is (status, id) or the Problem refusing it.
-    may_update=False refuses changes to live articles (creations and revivals go on).
-    derived holds store.derive(data) for each item."""
+    """Upsert validated articles; each outcome is (status, id) or the Problem refusing it
+    (the preconditions may refuse changes to live articles). derived holds
+    store.derive(data) for each item."""
     content_keys = list(map(_content_key, datas, derived))
     lock_content_keys([key for key in content_keys if key is not None])
     by_key, by_url, by_content = _existing(datas, content_keys)
@@ -109,16 +109,19 @@ def upsert_many(datas: list[dict], may_update: bool,
             fresh.append((index, data, computed[index], derived[index].signature))
         elif unchanged(target, computed[index]):
             outcomes[index] = ("unchanged", target.id)
-        elif not may_update and target.deleted_at is None:
-            outcomes[index] = unconditional_update(target)
         else:
+            try:
+                preconditions.check(target if target.deleted_at is None else None)
+            except Problem as problem:
+                outcomes[index] = problem
+                continue
             one_by_one.append(index)
     for index, article_id in _insert_fresh(fresh):
         outcomes[index] = ("created", article_id)
     for index in sorted(one_by_one, key=lambda index: write_order(datas[index])):
         try:
             with writing():
-                status, article = upsert(datas[index], computed.get(index), may_update,
+                status, article = upsert(datas[index], preconditions, computed.get(index),
                                          derived[index].signature)
             outcomes[index] = (status, article.id)
         except Problem as problem:

@@ -201,6 +201,7 @@ def import_(paths, batch_size, jobs):
 
     from .batch import write_prepared
     from .db import bulk_loading, refresh_statistics
+    from .preconditions import Preconditions
     from .transfer import article_files, items_of, prepared_chunks
 
     _app_with_database()
@@ -213,7 +214,7 @@ def import_(paths, batch_size, jobs):
                             jobs or len(os.sched_getaffinity(0)))) as chunks, \
             bulk_loading() as load:
         for chunk, prepared in chunks:
-            result = write_prepared(prepared)
+            result = write_prepared(prepared, Preconditions.of_items())
             load.wrote(result["counts"]["created"] + result["counts"]["updated"])
             for item, outcome in zip(chunk, result["results"], strict=True):
                 counts[outcome["status"]] += 1

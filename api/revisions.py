@@ -12,12 +12,12 @@ from schemas.revision import (
 )
 
 from . import store
-from .articles import article_etag, check_preconditions
 from .errors import Problem
 from .http import Blueprint
 from .journal import version_of
 from .models import Article, Revision
 from .pagination import decode_cursor, encode_cursor, link_header, next_page_url
+from .preconditions import Preconditions, article_etag
 from .spec import CONDITIONAL_WRITE, ETAG_HEADER, LINK_HEADER
 
 blp = Blueprint("revisions", __name__, description="Article history.")
@@ -101,5 +101,5 @@ class RevisionRestore(MethodView):
     def post(self, article_id, version):
         """Make an earlier version current again, as a new version"""
         old = _version(str(article_id), version)
-        article = store.restore_article(str(article_id), old, check_preconditions)
+        article = store.restore_article(str(article_id), old, Preconditions.of_request())
         return article, 200, {"ETag": article_etag(article)}

@@ -31,6 +31,7 @@ from .models import (
     ArticleMinHash,
     articles_from,
 )
+from .preconditions import Preconditions
 
 # Entity kinds in the index, by the article field they come from.
 ENTITY_KINDS = {
@@ -41,7 +42,6 @@ ENTITY_KINDS = {
     "organisations": "organisation",
     "cited_sources": "cited_source",
 }
-Check = Callable[[Article | None], None]
 # What a restore copies from the old version besides source and the two times.
 RESTORED = ("external_id", "url", "headline", "summary", "body", "language", *LIST_FIELDS)
 Build = Callable[[Article], dict]
@@ -234,13 +234,6 @@ def _raise_if_taken(data: dict, own_id: str | None) -> None:
     if data.get("url") is not None and (
             row := _run("holder_of_url", data["url"], own_id or "").fetchone()) is not None:
         raise taken("url", row[0])
-
-
-def unconditional_update(article: Article) -> Problem:
-    """Where If-Match is required, a batch (which carries none) may not change an article."""
-    return Problem(428, "This service requires If-Match to change an article; update it "
-                        "with PUT or PATCH and its ETag.", kind="precondition-required",
-                   existing=f"/articles/{article.id}", current_version=article.version)
 
 
 def taken(what: str, other_id: str) -> Problem:
@@ -456,14 +449,15 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     return updated
 
 
-def upsert(data: dict, columns: dict | None = None, may_update: bool = True,
+def upsert(data: dict, preconditions: Preconditions, columns: dict | None = None,
            signature=None) -> tuple[str, Article]:
     """Create, replace or leave alone the article keyed by (source, external_id), else url,
     else (with neither) by its content: see same_content.
 
     Returns 'created', 'updated' or 'unchanged' with the stored article; writing a
-    tombstone's key brings it back ('created'). columns, when given, are
-    columns_for(data) computed already (the batch path has them).
+    tombstone's key brings it back ('created'); the preconditions may refuse a change
+    to a live article. columns, when given, are columns_for(data) computed already (the
+    batch path has them).
     """
     # Derived once: a keyless article's columns are worked out twice, to find it and
     # then against what was found, and language detection is the costly part.
@@ -482,8 +476,7 @@ def upsert(data: dict, columns: dict | None = None, may_update: bool = True,
     if unchanged(existing, columns):
         return "unchanged", existing
     status = "created" if existing.deleted_at is not None else "updated"
-    if status == "updated" and not may_update:
-        raise unconditional_update(existing)
+    preconditions.check(existing if status == "updated" else None)
     return status, _update(existing, data, columns, signature)
 
 
@@ -527,15 +520,15 @@ def _locked_version(article_id: str) -> tuple[int, object] | None:
                                 (article_id,)).fetchone()
 
 
-def modify_article(article_id: str, check: Check, build: Build) -> Article:
-    """Read, check, build and write, with no lost update: check(article) may refuse
-    (412), build(article) returns the validated new fields. Both run on an unlocked
+def modify_article(article_id: str, preconditions: Preconditions, build: Build) -> Article:
+    """Read, check, build and write, with no lost update: the preconditions may refuse
+    (412, 428), build(article) returns the validated new fields. Both run on an unlocked
     read, so writers do not queue on validation and derived fields; the transaction
     then writes only if the article is still that version, else starts again from a
     fresh read (and a stale If-Match then fails its check)."""
     while True:
         article = live_article(article_id)
-        check(article)
+        preconditions.check(article)
         data = build(article)
         derived = derive(data, signature=data.get("body") != article.body)
         columns = columns_for(data, article, derived)
@@ -561,18 +554,19 @@ def _update_if_changed(article: Article, data: dict, columns: dict | None = None
         article, data, columns, signature)
 
 
-def restore_article(article_id: str, old: Article, check: Check) -> Article:
+def restore_article(article_id: str, old: Article, preconditions: Preconditions) -> Article:
     """Make an earlier version's content current as a new version (a tombstone too)."""
     data = {"source": old.source_id, **{name: getattr(old, name) for name in RESTORED},
             "published_at": old.published_stamp, "modified_at": old.modified_stamp,
             "dateline": old.dateline_parts, "published_at_basis": old.published_at_basis}
     with writing():
         article = locked(Article.select().where(Article.id == article_id)).get()
-        check(article if article.deleted_at is None else None)
+        preconditions.check(article if article.deleted_at is None else None)
         return _update_if_changed(article, data)
 
 
-def put_by_key(domain: str, external_id: str, data: dict, check: Check) -> tuple[Article, bool]:
+def put_by_key(domain: str, external_id: str, data: dict,
+               preconditions: Preconditions) -> tuple[Article, bool]:
     """Create or replace the article with this natural key; True when created."""
     derived = derive(data)
 
@@ -581,11 +575,11 @@ def put_by_key(domain: str, external_id: str, data: dict, check: Check) -> tuple
         article = lock_by_key(domain, external_id)
         columns = columns_for(data, article, derived)
         if article is None or article.deleted_at is not None:
-            check(None)
+            preconditions.check(None)
             if article is None:
                 return _insert(data, columns, derived.signature), True
             return _update(article, data, columns, derived.signature), True
-        check(article)
+        preconditions.check(article)
         return _update(article, data, columns, derived.signature), False
     try:
         return run_writing(write)
@@ -594,11 +588,11 @@ def put_by_key(domain: str, external_id: str, data: dict, check: Check) -> tuple
         return _naming_conflicts(write, data, None)
 
 
-def delete_article(article_id: str, check: Check) -> None:
+def delete_article(article_id: str, preconditions: Preconditions) -> None:
     """Leave a tombstone: the row and its history stay, reads answer 410."""
     with writing():
         article = _lock(article_id)
-        check(article)
+        preconditions.check(article)
         now = utc_now()
         Article.update(deleted_at=now, updated_at=now, version=Article.version + 1).where(
             Article.id == article.id).execute()

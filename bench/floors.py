@@ -118,6 +118,7 @@ def dateline_write(folder: Path, lines: list[str]) -> float:
     from api.batch import prepare, write_prepared
     from api.db import bulk_loading, database
     from api.migrations import upgrade
+    from api.preconditions import Preconditions
 
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'dateline.db'}"})
     prepared = prepare([json.loads(line) for line in lines])
@@ -127,7 +128,7 @@ def dateline_write(folder: Path, lines: list[str]) -> float:
         started = time.perf_counter()
         with bulk_loading():
             for start in range(0, len(prepared), _CHUNK):
-                write_prepared(prepared[start:start + _CHUNK])
+                write_prepared(prepared[start:start + _CHUNK], Preconditions.of_items())
         micros = (time.perf_counter() - started) / len(prepared) * 1e6
         database.close()
     return micros

@@ -6,6 +6,7 @@ from api import store
 from api.db import database
 from api.journal import writing
 from api.models import Article, Revision
+from api.preconditions import Preconditions
 
 
 def test_deleted_article_answers_410_naming_when(client, create):
@@ -241,7 +242,7 @@ def test_versions_written_in_one_transaction_are_all_kept(client, create):
         for headline in ("Second headline", "Third headline"):
             edited = Article.get_by_id(created["id"])
             edited.headline = headline
-            store.restore_article(created["id"], edited, check=lambda article: None)
+            store.restore_article(created["id"], edited, Preconditions())
 
     assert [client.get(f"{article}/revisions/{version}").json["headline"]
             for version in (1, 2, 3)] == [created["headline"], "Second headline",
