@@ -1,13 +1,14 @@
-"""Bytes per article, table by table and index by index.
+"""Bytes per article, table by table and index by index, and the load rate.
 
     python -m bench.size [--articles 10000] [--database-url URL] [--edits 0.1]
 
 Loads --articles synthetic articles (bench.synthetic, fixed seed) with `dateline
 import` into a scratch SQLite file (or the database given, which must be empty; on
-PostgreSQL a database of its own, since every relation in it is counted), then
-replaces --edits of them (a share) with a second version through the same import, so
-that history is part of what is measured. Prints each table's and index's bytes per
-article, largest first, and the whole; writes bench/results/size-<backend>-<n>.json.
+PostgreSQL a database of its own, since every relation in it is counted), reporting
+the rate over the first and the last tenth of the load; then replaces --edits of them
+(a share) with a second version through the same import, so that history is part of
+what is measured. Prints each table's and index's bytes per article, largest first,
+and the whole; writes bench/results/size-<backend>-<n>.json.
 
 SQLite sizes are pages as dbstat counts them (the full-text index's shadow tables
 included); PostgreSQL's are pg_table_size (heap, TOAST, maps) and pg_relation_size
@@ -17,12 +18,72 @@ per index, after VACUUM so that dead tuples of the edits are not counted.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import tempfile
 from pathlib import Path
 
-from bench.reads import RESULTS, _load, _stored
+from bench.reads import RESULTS, _stored
 from bench.synthetic import write_ndjson
+
+# Seconds between two readings of the feed position while an import runs.
+_SAMPLE_SECONDS = 2.0
+
+
+def _feed_position(database_url: str) -> int:
+    """Revisions committed so far (0 before the schema exists)."""
+    try:
+        if database_url.startswith("sqlite:///"):
+            import sqlite3
+            from contextlib import closing
+            with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"),
+                                         timeout=1)) as connection:
+                return connection.execute("SELECT seq FROM feed_position").fetchone()[0]
+        import psycopg
+        with psycopg.connect(database_url) as connection:
+            return connection.execute("SELECT seq FROM feed_position").fetchone()[0]
+    except Exception:  # not created yet, or busy: the next reading will do
+        return 0
+
+
+def _rate_between(samples: list[tuple[float, int]], low: int, high: int) -> int:
+    """Articles per second while the count went from low to high (interpolated)."""
+    def when(count: int) -> float:
+        for (t0, c0), (t1, c1) in itertools.pairwise(samples):
+            if c0 <= count <= c1 and c1 > c0:
+                return t0 + (t1 - t0) * (count - c0) / (c1 - c0)
+        return samples[-1][0]
+    return round((high - low) / max(when(high) - when(low), 1e-9))
+
+
+def _load(count: int, database_url: str, folder: Path) -> dict:
+    """`dateline import` of count synthetic articles, with the rate over the first and
+    the last tenth of them, read off the feed position as the import commits."""
+    import os
+    import subprocess
+    import time
+
+    from tests.serving import DATELINE
+
+    source = folder / "articles.ndjson"
+    write_ndjson(str(source), count)
+    started = time.perf_counter()
+    importing = subprocess.Popen([*DATELINE, "import", str(source)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env={**os.environ, "DATELINE_DATABASE_URL": database_url})
+    samples = [(0.0, 0)]
+    while importing.poll() is None:
+        time.sleep(_SAMPLE_SECONDS)
+        samples.append((time.perf_counter() - started, _feed_position(database_url)))
+    seconds = time.perf_counter() - started
+    if importing.returncode:
+        raise RuntimeError(f"dateline import failed ({importing.returncode})")
+    samples.append((seconds, count))
+    source.unlink()
+    tenth = count // 10
+    return {"seconds": round(seconds, 1), "articles_per_second": round(count / seconds),
+            "first_tenth_per_second": _rate_between(samples, 0, tenth),
+            "last_tenth_per_second": _rate_between(samples, count - tenth, count)}
 
 
 def _edit(count: int, share: float, database_url: str, folder: Path) -> int:
