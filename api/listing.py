@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from peewee import Tuple, fn
+from peewee import fn
 
 from schemas.fields import parse_rfc3339
 
@@ -14,7 +14,7 @@ from . import search, store
 from .db import database, is_sqlite
 from .errors import Problem
 from .models import Article, ArticleEntity, articles_from
-from .pagination import decode_cursor, encode_cursor, next_page_url
+from .pagination import decode_cursor, encode_cursor, keyset_page, next_page_url
 
 # Query parameter -> entity kind in the name index.
 NAME_FILTERS = {"tag": "tag", "author": "author", "person": "person", "place": "place",
@@ -187,19 +187,15 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
     limit, sort = query["limit"], sort_for(query)
     position, window = _start(query, sort, after)
     select, key, tie = _ordered_source(query, sort, window)
-    if position is not None:
-        beyond = Tuple(key, tie) < Tuple(*position) if sort.descending else (
-            Tuple(key, tie) > Tuple(*position))
-        select = select.where(beyond)
-    order = (key.desc(), tie.desc()) if sort.descending else (key, tie)
     # A relevance score from the joined hits lands on the article itself.
-    rows = articles_from(database.execute(select.order_by(*order).limit(limit + 1)))
-    page = store.annotate_duplicates(rows[:limit])
+    rows, more = keyset_page(select, (key, tie), position, sort.descending, limit,
+                             rows=lambda ordered: articles_from(database.execute(ordered)))
+    page = store.annotate_duplicates(rows)
     if query.get("q"):
         found = search.snippets(search.parse(query["q"]), [row.id for row in page])
         for row in page:
             row.snippet = found.get(row.id)
-    if len(rows) <= limit:
+    if not more:
         return page, None
     return page, next_page_url(encode_cursor(sort.name, sort.position(page[-1])))
 

@@ -10,6 +10,7 @@ import json
 from urllib.parse import urlencode
 
 from flask import current_app, request
+from peewee import Tuple
 
 from .errors import Problem
 from .models import Setting
@@ -56,6 +57,20 @@ def decode_cursor(token: str, order: str) -> list:
         raise Problem(400, f"The cursor belongs to another sort order than {order}.",
                       kind="invalid-cursor")
     return decoded[1:]
+
+
+def keyset_page(select, columns: tuple, position: tuple | None, descending: bool,
+                limit: int, rows=list) -> tuple[list, bool]:
+    """At most limit rows of select past position (the columns' values of the last row
+    already seen, None from the start) in the columns' order, and whether more follow.
+    The walk reads an index in order, so a late page costs what the first does.
+    rows(query) runs the query (default: peewee's rows)."""
+    if position is not None:
+        select = select.where(Tuple(*columns) < Tuple(*position) if descending
+                              else Tuple(*columns) > Tuple(*position))
+    order = [column.desc() for column in columns] if descending else list(columns)
+    found = rows(select.order_by(*order).limit(limit + 1))
+    return found[:limit], len(found) > limit
 
 
 def next_page_url(cursor: str | None) -> str | None:

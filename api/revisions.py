@@ -16,7 +16,13 @@ from .errors import Problem
 from .http import Blueprint
 from .journal import version_of
 from .models import Article, Revision
-from .pagination import decode_cursor, encode_cursor, link_header, next_page_url
+from .pagination import (
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+    link_header,
+    next_page_url,
+)
 from .preconditions import Preconditions, article_etag
 from .spec import CONDITIONAL_WRITE, ETAG_HEADER, LINK_HEADER
 
@@ -48,17 +54,12 @@ def _version(article_id: str, version: int) -> Article:
 def revision_page(article_id: str, query: dict) -> tuple[list[dict], str | None]:
     """A page of an article's revisions, newest first, each with what it changed. History
     outlives the article row (a deleted source purges its tombstones, not their history)."""
-    select = Revision.select().where(Revision.article_id == article_id)
-    if "cursor" in query:
-        (before,) = decode_cursor(query["cursor"], _ORDER)
-        select = select.where(Revision.version < before)
-    rows = list(select.order_by(Revision.version.desc()).limit(query["limit"] + 1))
-    if not rows and "cursor" not in query:
+    before = decode_cursor(query["cursor"], _ORDER) if "cursor" in query else None
+    rows, more = keyset_page(Revision.select().where(Revision.article_id == article_id),
+                             (Revision.version,), before, True, query["limit"])
+    if not rows and before is None:
         raise Problem(404, f"No article {article_id} was ever stored.")
-    next_url = None
-    if len(rows) > query["limit"]:
-        rows = rows[:query["limit"]]
-        next_url = next_page_url(encode_cursor(_ORDER, [rows[-1].version]))
+    next_url = next_page_url(encode_cursor(_ORDER, [rows[-1].version])) if more else None
     if rows:
         # The version before the page's oldest, to diff that one against.
         rows.append(Revision.get_or_none((Revision.article_id == article_id)

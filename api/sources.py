@@ -19,7 +19,13 @@ from .errors import Problem
 from .http import Blueprint, merge_patch, request_json
 from .journal import keep_history
 from .models import Article, Source
-from .pagination import decode_cursor, encode_cursor, link_header, next_page_url
+from .pagination import (
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+    link_header,
+    next_page_url,
+)
 from .spec import LINK_HEADER, LOCATION_HEADER, merge_patch_body
 from .store import locked, utc_now
 
@@ -61,15 +67,10 @@ class Sources(MethodView):
     @blp.response(200, SourceListSchema, headers=LINK_HEADER)
     def get(self, query):
         """List sources by domain"""
-        select = Source.select().order_by(Source.domain)
-        if "cursor" in query:
-            (after,) = decode_cursor(query["cursor"], _ORDER)
-            select = select.where(Source.domain > after)
-        rows = list(select.limit(query["limit"] + 1))
-        next_url = None
-        if len(rows) > query["limit"]:
-            rows = rows[:query["limit"]]
-            next_url = next_page_url(encode_cursor(_ORDER, [rows[-1].domain]))
+        after = decode_cursor(query["cursor"], _ORDER) if "cursor" in query else None
+        rows, more = keyset_page(Source.select(), (Source.domain,), after, False,
+                                 query["limit"])
+        next_url = next_page_url(encode_cursor(_ORDER, [rows[-1].domain])) if more else None
         return {"items": rows, "next": next_url}, 200, link_header(next_url)
 
     @blp.arguments(SourceInputSchema)
