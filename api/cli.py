@@ -194,13 +194,19 @@ def _app_with_database():
 @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--jobs", "-j", type=click.IntRange(1, 64),
               help="Worker processes validating and deriving fields [one per CPU].")
-def import_(paths, batch_size, jobs):
+@click.option("--commit-every", default=8000, show_default=True,
+              type=click.IntRange(1, 100_000),
+              help="Articles per transaction (rounded up to whole batches). Other writers "
+                   "wait for each commit: lower it to import into a database clients "
+                   "are writing to.")
+def import_(paths, batch_size, jobs, commit_every):
     """Import raw text, JSON, NDJSON and CSV files, or folders of them (safe to re-run)."""
     import contextlib
     import os
 
     from .batch import write_prepared
     from .db import bulk_loading, refresh_statistics
+    from .journal import writing
     from .preconditions import Preconditions
     from .transfer import article_files, items_of, prepared_chunks
 
@@ -212,8 +218,14 @@ def import_(paths, batch_size, jobs):
                            file=sys.stderr) as progress, contextlib.closing(
             prepared_chunks(items_of(progress, batch_size),
                             jobs or len(os.sched_getaffinity(0)))) as chunks, \
-            bulk_loading() as load:
+            bulk_loading() as load, contextlib.ExitStack() as transaction:
+        # Several batches to a transaction: band and entity keys arrive in random order,
+        # so a commit writes a page per key; batches that share a commit share pages
+        # (300,000 articles: 1,259/s at 8,000 a commit against 948/s at 1,000).
+        uncommitted = 0
         for chunk, prepared in chunks:
+            if not uncommitted:
+                transaction.enter_context(writing())
             result = write_prepared(prepared, Preconditions.of_items())
             load.wrote(result["counts"]["created"] + result["counts"]["updated"])
             for item, outcome in zip(chunk, result["results"], strict=True):
@@ -222,6 +234,10 @@ def import_(paths, batch_size, jobs):
                     details = "; ".join(f"{error['pointer']}: {error['detail']}"
                                         for error in outcome["errors"])
                     reasons.append(f"{item.origin}: {details}")
+            uncommitted += len(chunk)
+            if uncommitted >= commit_every:
+                transaction.close()
+                uncommitted = 0
     if counts["created"] or counts["updated"]:
         refresh_statistics()
     click.echo(", ".join(f"{count} {status}" for status, count in counts.items()))

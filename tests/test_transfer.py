@@ -6,9 +6,12 @@ import csv
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
+from api.db import open_database
+from bench.synthetic import write_ndjson
 from tests.serving import DATELINE
 
 RAW = """\
@@ -138,3 +141,45 @@ def test_a_postgresql_load_refreshes_the_planners_statistics_each_time_it_double
             load.wrote(count)
             seen.append(analyses() - before)
     assert seen == [0, 1, 1, 2, 2, 3]
+
+
+def _committed(database_url: str) -> int:
+    """Articles an import has committed so far, read as another client would."""
+    db = open_database(database_url, pool_size=1)
+    try:
+        with db.connection_context():
+            if "feed_position" not in db.get_tables():
+                return 0
+            return db.execute_sql("SELECT seq FROM feed_position").fetchone()[0]
+    finally:
+        db.close_all()
+
+
+def test_an_import_killed_mid_load_leaves_whole_commits_and_a_rerun_completes_it(
+        tmp_path, database_url):
+    source = tmp_path / "articles.ndjson"
+    write_ndjson(str(source), 2400)
+    env = {**os.environ, "DATELINE_DATABASE_URL": database_url}
+    importing = subprocess.Popen(
+        [*DATELINE, "import", "--batch-size", "100", "--commit-every", "300", "--jobs", "1",
+         str(source)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while _committed(database_url) < 300 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        importing.kill()
+        importing.wait()
+    killed_at = _committed(database_url)
+    stored = _dateline(["export"], database_url)
+    rerun = _dateline(["import", str(source)], database_url)
+    after = _dateline(["export"], database_url)
+
+    assert 300 <= killed_at < 2400, "the import was not interrupted mid-load"
+    assert killed_at % 300 == 0
+    assert len(stored.stdout.splitlines()) == killed_at
+    assert rerun.stdout.splitlines()[0] == \
+        f"{2400 - killed_at} created, 0 updated, {killed_at} unchanged, 0 rejected"
+    keys = [(line["source"], line["external_id"]) for line in map(json.loads,
+                                                                  after.stdout.splitlines())]
+    assert len(keys) == len(set(keys)) == 2400
