@@ -20,6 +20,7 @@ from .store import (
     content_key,
     insert_new,
     lock_content_keys,
+    matched_by,
     taken,
     unchanged,
     upsert,
@@ -35,7 +36,7 @@ def _chunks(values: list, size: int = _LOOKUP_CHUNK) -> Iterable[list]:
 
 def _content_key(data: dict, derived: Derived) -> tuple | None:
     """store.content_key of an item with neither external_id nor url, else None."""
-    if data.get("external_id") is not None or data.get("url") is not None:
+    if matched_by(data) != "content":
         return None
     return content_key({"source": data["source"], "content_hash": derived.content_hash,
                         "headline": data["headline"],
@@ -91,7 +92,7 @@ def upsert_many(datas: list[dict], preconditions: Preconditions,
                 continue
             key, target = keyless, by_content.get(keyless)
         else:
-            target = by_key.get(key) if key[1] is not None else by_url.get(url)
+            target = by_key.get(key) if matched_by(data) == "key" else by_url.get(url)
         holder = by_url.get(url) if url else None
         if holder is not None and holder.deleted_at is not None and key[1] is not None:
             holder = None  # a deleted article does not hold its URL against another key

@@ -105,6 +105,15 @@ def same_content(columns: dict):
         & (Article.published_at == columns["published_at"])).order_by(Article.id)
 
 
+def matched_by(data: dict) -> str:
+    """How every write path matches an incoming article to a stored one: by its natural
+    key (source, external_id), else by its URL, else, with neither, by its content
+    (same_content). 'key', 'url' or 'content'."""
+    if data.get("external_id") is not None:
+        return "key"
+    return "url" if data.get("url") is not None else "content"
+
+
 def content_key(columns: dict) -> tuple:
     """What same_content matches on."""
     return ("content", columns["source"], columns["content_hash"], columns["headline"],
@@ -462,9 +471,10 @@ def upsert(data: dict, preconditions: Preconditions, columns: dict | None = None
     # Derived once: a keyless article's columns are worked out twice, to find it and
     # then against what was found, and language detection is the costly part.
     derived = None if columns is not None else derive(data, signature=False)
-    if data.get("external_id") is not None:
+    match = matched_by(data)
+    if match == "key":
         existing = lock_by_key(data["source"], data["external_id"])
-    elif data.get("url") is not None:
+    elif match == "url":
         existing = lock_by_url(data["url"])
     else:
         looked_up = columns or columns_for(data, derived=derived)
@@ -492,9 +502,10 @@ def _naming_conflicts(write, data: dict, own_id: str | None):
 
 def _tombstone_for(data: dict) -> Article | None:
     """The deleted article holding this item's natural key (else its url), locked."""
-    if data.get("external_id") is not None:
+    match = matched_by(data)
+    if match == "key":
         article = lock_by_key(data["source"], data["external_id"])
-    elif data.get("url") is not None:
+    elif match == "url":
         article = lock_by_url(data["url"])
     else:
         return None
