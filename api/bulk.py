@@ -112,7 +112,7 @@ def upsert_many(datas: list[dict], preconditions: Preconditions,
             outcomes[index] = ("unchanged", target.id)
         else:
             try:
-                preconditions.check(target if target.deleted_at is None else None)
+                preconditions.check(target)
             except Problem as problem:
                 outcomes[index] = problem
                 continue

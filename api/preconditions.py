@@ -42,8 +42,11 @@ class Preconditions:
         return cls(require_if_match=current_app.config["REQUIRE_IF_MATCH"], per_item=True)
 
     def check(self, article: Article | None) -> None:
-        """Refuse a write to article (None: there is none, or only its tombstone) with 428
-        or 412 unless the request's validators allow it."""
+        """Refuse a write to the stored article (None: there is none) with 428 or 412
+        unless the request's validators allow it. A tombstone counts as no article: a
+        write that revives it creates."""
+        if article is not None and article.deleted_at is not None:
+            article = None
         if_match = self.if_match
         if (if_match is None or if_match.strip() == "*") and article is not None \
                 and self.require_if_match:

@@ -471,11 +471,8 @@ def upsert(data: dict, preconditions: Preconditions, columns: dict | None = None
     # Derived once: a keyless article's columns are worked out twice, to find it and
     # then against what was found, and language detection is the costly part.
     derived = None if columns is not None else derive(data, signature=False)
-    match = matched_by(data)
-    if match == "key":
-        existing = lock_by_key(data["source"], data["external_id"])
-    elif match == "url":
-        existing = lock_by_url(data["url"])
+    if matched_by(data) != "content":
+        existing = _lock_matching(data)
     else:
         looked_up = columns or columns_for(data, derived=derived)
         lock_content_keys([content_key(looked_up)])
@@ -486,7 +483,7 @@ def upsert(data: dict, preconditions: Preconditions, columns: dict | None = None
     if unchanged(existing, columns):
         return "unchanged", existing
     status = "created" if existing.deleted_at is not None else "updated"
-    preconditions.check(existing if status == "updated" else None)
+    preconditions.check(existing)
     return status, _update(existing, data, columns, signature)
 
 
@@ -500,15 +497,18 @@ def _naming_conflicts(write, data: dict, own_id: str | None):
         raise
 
 
-def _tombstone_for(data: dict) -> Article | None:
-    """The deleted article holding this item's natural key (else its url), locked."""
+def _lock_matching(data: dict) -> Article | None:
+    """The stored article holding this item's natural key, else its url (matched_by),
+    locked; None for an item matched by its content."""
     match = matched_by(data)
     if match == "key":
-        article = lock_by_key(data["source"], data["external_id"])
-    elif match == "url":
-        article = lock_by_url(data["url"])
-    else:
-        return None
+        return lock_by_key(data["source"], data["external_id"])
+    return lock_by_url(data["url"]) if match == "url" else None
+
+
+def _tombstone_for(data: dict) -> Article | None:
+    """The deleted article holding this item's natural key (else its url), locked."""
+    article = _lock_matching(data)
     return article if article is not None and article.deleted_at is not None else None
 
 
@@ -572,7 +572,7 @@ def restore_article(article_id: str, old: Article, preconditions: Preconditions)
             "dateline": old.dateline_parts, "published_at_basis": old.published_at_basis}
     with writing():
         article = locked(Article.select().where(Article.id == article_id)).get()
-        preconditions.check(article if article.deleted_at is None else None)
+        preconditions.check(article)
         return _update_if_changed(article, data)
 
 
@@ -585,13 +585,11 @@ def put_by_key(domain: str, external_id: str, data: dict,
         ensure_source(domain)
         article = lock_by_key(domain, external_id)
         columns = columns_for(data, article, derived)
-        if article is None or article.deleted_at is not None:
-            preconditions.check(None)
-            if article is None:
-                return _insert(data, columns, derived.signature), True
-            return _update(article, data, columns, derived.signature), True
         preconditions.check(article)
-        return _update(article, data, columns, derived.signature), False
+        if article is None:
+            return _insert(data, columns, derived.signature), True
+        created = article.deleted_at is not None
+        return _update(article, data, columns, derived.signature), created
     try:
         return run_writing(write)
     except IntegrityError:
