@@ -18,6 +18,7 @@ from .limits import install_rate_limits
 from .logs import configure_logging
 from .observability import install_observability
 from .spec import API_DESCRIPTION, API_TITLE, API_VERSION, OPENAPI_VERSION, Api
+from .text import gazetteer
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -39,6 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if hops := app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     configure_logging(app.config["LOG_LEVEL"])
+    gazetteer.load()  # once per process; a first write would otherwise wait on it
 
     database.initialize(open_database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"],
                                       app.config["SQLITE_SYNCHRONOUS"]))

@@ -99,7 +99,7 @@ def _conditional_get(article: Article):
 
 def writable_fields(article: Article) -> dict:
     """The article as a client would PUT it: the base a merge patch applies to."""
-    return ArticleSchema(exclude=READ_ONLY_FIELDS).dump(article)
+    return store.without_extracted(article, ArticleSchema(exclude=READ_ONLY_FIELDS).dump(article))
 
 
 def similar_articles(article_id: str, limit: int) -> list[dict]:
@@ -188,7 +188,7 @@ class Extraction(MethodView):
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def post(self):
         """Extract an article from a raw news item without storing it"""
-        return article_from_text(request.get_data(cache=True))
+        return store.preview(article_from_text(request.get_data(cache=True)))
 
 
 def _article_read(view):

@@ -245,6 +245,87 @@ def import_(paths, batch_size, jobs, commit_every):
         click.echo(f"rejected {reason}")
 
 
+def _run_over(label: str, select, work) -> None:
+    """Run work(article_id) on each article select(query) finds, in id order, a page of
+    ids at a time (constant memory); work returns whether it wrote a version."""
+    from .errors import Problem
+    from .models import Article
+
+    total = select(Article.select(Article.id)).count()
+    written, last = 0, ""
+    try:
+        with click.progressbar(length=total, label=label, show_pos=True,
+                               file=sys.stderr) as progress:
+            while page := [row.id for row in select(Article.select(Article.id)).where(
+                    Article.id > last).order_by(Article.id).limit(500)]:
+                for article_id in page:
+                    try:
+                        written += work(article_id)
+                    except Problem as problem:
+                        if problem.status != 410:  # deleted meanwhile: nothing to do
+                            raise
+                    last = article_id
+                    progress.update(1)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted after {written} changed: run the same command again "
+                   "to go on (what is done is committed)", err=True)
+        raise SystemExit(130) from None
+    click.echo(f"{written} articles changed")
+
+
+@main.command()
+@click.option("--since", type=click.DateTime(), help="Only articles changed at or after "
+              "this UTC time (e.g. 2026-01-31T00:00:00).")
+@click.option("--all", "everything", is_flag=True,
+              help="Every article with an extracted list, not only those an older "
+                   "extractor made.")
+def enrich(since, everything):
+    """Extract entity lists again: those an older extractor made (or all of them).
+
+    A new version, with its revision and change-feed entry, is written only where a
+    list changes; lists a client stated are never touched. Interrupted, the same command
+    goes on where it stopped (articles already done carry this extractor's version)."""
+    from .models import Article
+    from .store import ENTITY_EXTRACTOR, extract_again
+
+    _app_with_database()
+
+    def select(query):
+        query = query.where(Article.deleted_at.is_null() & (Article.extracted_lists != 0))
+        if not everything:
+            query = query.where(Article.extractor_version.is_null()
+                                | (Article.extractor_version < ENTITY_EXTRACTOR))
+        return query.where(Article.updated_at >= since) if since else query
+
+    _run_over("Extracting", select, extract_again)
+
+
+@main.command()
+@click.argument("domain")
+def rezone(domain):
+    """Read a source's raw-item publish times again in its time zone as it is now.
+
+    Setting or changing a source's time_zone does not move instants already stored; run
+    this afterwards. Times the text gave with an offset stay; each article whose instant
+    moves gets a new version (with revision and change-feed entry)."""
+    from .models import Article, Source
+    from .store import read_again_in_zone
+
+    app = _app_with_database()
+    source = Source.get_or_none(Source.domain == domain)
+    if source is None:
+        raise click.ClickException(f"no source {domain}")
+    default_zone = app.config["DEFAULT_TIME_ZONE"]
+
+    def select(query):
+        return query.where((Article.source == domain) & Article.deleted_at.is_null()
+                           & (Article.published_at_basis != "stated"))
+
+    _run_over(f"Re-reading {domain}", select,
+              lambda article_id: read_again_in_zone(article_id, source.time_zone,
+                                                    default_zone))
+
+
 @main.command()
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8", lazy=True),
               default="-", help="File to write [standard output].")

@@ -243,19 +243,22 @@ def _split_dateline(paragraph: str) -> tuple[dict | None, str]:
     return dateline, paragraph[match.end():]
 
 
-def resolve_published_at(local: LocalTime, zone_name: str | None,
-                         default_zone: str) -> tuple[Stamp, str]:
+def resolve_published_at(local: LocalTime, zone_name: str | None, default_zone: str,
+                         inferred_zone: str | None = None) -> tuple[Stamp, str]:
     """The instant a local time names, with its offset, and the basis used.
 
     The basis is 'stated' when the text printed an offset, else 'source_zone' when the
-    source has a time zone, else 'default_zone'. Zones are IANA names read with zoneinfo.
+    source has a time zone, else 'inferred_zone' when its domain implies one, else
+    'default_zone'. Zones are IANA names read with zoneinfo.
     A wall time that happens twice (clocks going back) or never (clocks going forward) is
     read with fold=0: the offset in force before the change. The offset is whole minutes,
     so the Stamp prints back the wall time as given even for old local-mean-time offsets.
     """
     if local.stated_offset is not None:
         return parse_rfc3339(local.value.isoformat() + local.stated_offset), "stated"
-    name, basis = (zone_name, "source_zone") if zone_name else (default_zone, "default_zone")
+    name, basis = ((zone_name, "source_zone") if zone_name
+                   else (inferred_zone, "inferred_zone") if inferred_zone
+                   else (default_zone, "default_zone"))
     try:
         zone = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -10,6 +10,7 @@ from .errors import Problem
 from .extract import NotAnArticle, extract, resolve_published_at
 from .http import PLAIN_TEXT, request_json
 from .models import Source
+from .text.gazetteer import zone_for_domain
 
 # A body at its longest in 4-byte characters, plus room for the header lines.
 _MAX_RAW_BYTES = MAX_BODY_CHARS * 4 + 64 * 1024
@@ -50,7 +51,8 @@ def article_from_text(raw: bytes) -> dict:
     zone = Source.select(Source.time_zone).where(Source.domain == found["source"]).scalar()
     try:
         stamp, basis = resolve_published_at(found["published"], zone,
-                                            current_app.config["DEFAULT_TIME_ZONE"])
+                                            current_app.config["DEFAULT_TIME_ZONE"],
+                                            zone_for_domain(found["source"]))
     except ValueError as error:
         raise Problem(422, f"The publish date cannot be placed in time: {error}",
                       kind="not-an-article", missing=["published_at"]) from None

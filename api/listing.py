@@ -18,7 +18,8 @@ from .pagination import decode_cursor, encode_cursor, keyset_page, next_page_url
 
 # Query parameter -> entity kind in the name index.
 NAME_FILTERS = {"tag": "tag", "author": "author", "person": "person", "place": "place",
-                "organisation": "organisation", "cited_source": "cited_source"}
+                "organisation": "organisation", "cited_source": "cited_source",
+                "country": "country"}
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,12 @@ from peewee import (
 from schemas.fields import Stamp
 
 from .db import database
+from .text import entities
+from .text.entities import place_details
+from .text.gazetteer import zone_for_domain
 
 # Names of the list fields an article carries, in the order the API shows them.
+ENTITY_FIELDS = entities.FIELDS
 LIST_FIELDS = ("authors", "tags", "people", "places", "organisations", "cited_sources")
 
 
@@ -70,6 +74,10 @@ class Source(BaseModel):
     created_at = InstantField()
     updated_at = InstantField()
 
+    @property
+    def inferred_time_zone(self) -> str | None:
+        return None if self.time_zone else zone_for_domain(self.domain)
+
 
 class Article(BaseModel):
     id = CharField(max_length=36, primary_key=True)
@@ -95,6 +103,11 @@ class Article(BaseModel):
     organisations = JSONListField(default=list)
     cited_sources = JSONListField(default=list)
     published_at_basis = CharField(max_length=16, default="stated")
+    # Which entity lists the server extracted from the text (bit i: ENTITY_FIELDS[i]);
+    # the others are as the client stated them. extractor_version names the extractor
+    # (0: none ran; such lists were left empty before extraction existed).
+    extracted_lists = IntegerField(default=0)
+    extractor_version = IntegerField(null=True)
     word_count = IntegerField()
     content_hash = CharField(max_length=64, null=True)
     version = IntegerField()
@@ -124,6 +137,18 @@ class Article(BaseModel):
                                              (self.content_hash,)).fetchone()[0]
             self.__dict__["_duplicate_of"] = first if first != self.id else None
         return self.__dict__["_duplicate_of"]
+
+    @property
+    def entity_basis(self) -> dict:
+        basis = {name: "extracted" if self.extracted_lists & (1 << bit) else "stated"
+                 for bit, name in enumerate(ENTITY_FIELDS)}
+        basis["extractor"] = (None if not self.extracted_lists
+                              else str(self.extractor_version))
+        return basis
+
+    @property
+    def geo(self) -> dict:
+        return place_details(tuple(self.places or ()), self.dateline_place)
 
     @property
     def dateline_parts(self) -> dict | None:

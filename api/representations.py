@@ -64,6 +64,32 @@ def _things(kind: str, names: list[str] | None) -> list[dict]:
     return [{"@type": kind, "name": name} for name in _unique(names)]
 
 
+def geonames_uri(place: dict) -> str | None:
+    gid = place.get("geonames_id")
+    return None if gid is None else f"http://sws.geonames.org/{gid}/"
+
+
+def _located(article: dict) -> dict[str, dict]:
+    """The gazetteer's entry for each place name the article gives (see ArticleSchema.geo)."""
+    geo = article.get("geo") or {}
+    found = {place["name"]: place for place in geo.get("places") or []}
+    if geo.get("dateline"):
+        found.setdefault(geo["dateline"]["name"], geo["dateline"])
+    return found
+
+
+def _schema_org_place(name: str, place: dict | None) -> dict:
+    if place is None:
+        return {"@type": "Place", "name": name}
+    return _compact({
+        "@type": "Place", "name": name, "sameAs": geonames_uri(place),
+        "address": {"@type": "PostalAddress", "addressCountry": place["country"]}
+        if place.get("country") else None,
+        "geo": {"@type": "GeoCoordinates", "latitude": place["latitude"],
+                "longitude": place["longitude"]} if "latitude" in place else None,
+    })
+
+
 def to_schema_org(article: dict, base_url: str) -> dict:
     """schema.org NewsArticle as JSON-LD (application/ld+json)."""
     domain = article["source"]
@@ -73,9 +99,12 @@ def to_schema_org(article: dict, base_url: str) -> dict:
     if article.get("external_id"):
         identifiers.append({"@type": "PropertyValue", "propertyID": domain,
                             "value": article["external_id"]})
+    located = _located(article)
+    places = [_schema_org_place(name, located.get(name)) for name in _unique(
+        article.get("places"))]
     mentions = [
         *_things("Person", article.get("people")),
-        *_things("Place", article.get("places")),
+        *places,
         # Organisations named and outlets quoted are both Organizations: list each once.
         *_things("Organization",
                  (article.get("organisations") or []) + (article.get("cited_sources") or [])),
@@ -98,7 +127,8 @@ def to_schema_org(article: dict, base_url: str) -> dict:
         "author": _things("Person", article.get("authors")),
         "publisher": {"@type": "Organization", "name": domain, "url": f"https://{domain}"},
         "dateline": dateline.get("text"),
-        "locationCreated": {"@type": "Place", "name": place} if place else None,
+        "locationCreated": _schema_org_place(place, located.get(place)) if place else None,
+        "contentLocation": places,
         "creditText": dateline.get("credit"),
         "keywords": _unique(article.get("tags")),
         "mentions": mentions,
@@ -107,6 +137,17 @@ def to_schema_org(article: dict, base_url: str) -> dict:
 
 def _named(names: list[str] | None) -> list[dict]:
     return [{"name": name} for name in _unique(names)]
+
+
+def _ninjs_place(name: str, place: dict | None) -> dict:
+    if place is None:
+        return {"name": name}
+    return _compact({
+        "name": name, "uri": geonames_uri(place),
+        # GeoJSON positions are longitude first (RFC 7946).
+        "geojson": {"type": "Point", "coordinates": [place["longitude"], place["latitude"]]}
+        if "latitude" in place else None,
+    })
 
 
 def to_ninjs(article: dict, base_url: str) -> dict:
@@ -128,6 +169,7 @@ def to_ninjs(article: dict, base_url: str) -> dict:
     })] if body else []
     url = article.get("url")
     version = article.get("version")
+    located = _located(article)
     return _compact({
         "standard": {"name": "ninjs", "version": "2.2", "schema": NINJS_SCHEMA},
         "uri": resource_url(article, base_url),
@@ -144,7 +186,8 @@ def to_ninjs(article: dict, base_url: str) -> dict:
         "located": _dateline(article).get("place"),
         "subjects": _named(article.get("tags")),
         "people": _named(article.get("people")),
-        "places": _named(article.get("places")),
+        "places": [_ninjs_place(name, located.get(name))
+                   for name in _unique(article.get("places"))],
         "organisations": _named(article.get("organisations")),
         "infosources": infosources,
         "altids": altids,

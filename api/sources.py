@@ -8,6 +8,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from schemas.fields import Text
 from schemas.source import (
+    READ_ONLY_FIELDS,
     SourceByDomainInputSchema,
     SourceInputSchema,
     SourceListSchema,
@@ -122,7 +123,7 @@ class SourceItem(MethodView):
         patch = request_json()
         with database.atomic():
             source = _get_locked(domain)
-            current = SourceSchema(exclude=("article_count",)).dump(source)
+            current = SourceSchema(exclude=READ_ONLY_FIELDS).dump(source)
             data = _matching_path(SourceInputSchema().load(merge_patch(current, patch)), domain)
             Source.update(updated_at=utc_now(), **_fields(data)).where(
                 Source.domain == domain).execute()

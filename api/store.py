@@ -21,9 +21,11 @@ from schemas.fields import Stamp, fold_name
 from . import similarity
 from .db import database, insert_rows, is_sqlite, update_row
 from .errors import Problem
+from .extract import LocalTime, resolve_published_at
 from .journal import record, require_writing, run_writing, writing
 from .language import detect_language
 from .models import (
+    ENTITY_FIELDS,
     LIST_FIELDS,
     Article,
     ArticleBand,
@@ -32,6 +34,10 @@ from .models import (
     articles_from,
 )
 from .preconditions import Preconditions
+from .text.entities import VERSION as ENTITY_EXTRACTOR
+from .text.entities import countries as place_countries
+from .text.entities import extract_entities
+from .text.gazetteer import zone_for_domain
 
 # Entity kinds in the index, by the article field they come from.
 ENTITY_KINDS = {
@@ -260,13 +266,27 @@ class Derived:
     word_count: int
     content_hash: str | None
     signature: object  # the body's MinHash (numpy array) or None
+    extracted: dict  # the entity lists the client left out, as the text gives them
 
 
 def derive(data: dict, signature: bool = True) -> Derived:
     body = data.get("body")
-    return Derived(language=data.get("language") or detect_language(body or data["headline"]),
-                   word_count=word_count(body), content_hash=content_hash(body),
-                   signature=body_signature(body) if signature else None)
+    language = data.get("language") or detect_language(body or data["headline"])
+    return Derived(language=language, word_count=word_count(body),
+                   content_hash=content_hash(body),
+                   signature=body_signature(body) if signature else None,
+                   extracted=extracted_lists(data, language))
+
+
+def extracted_lists(data: dict, language: str | None) -> dict[str, list[str]]:
+    """The entity lists a client did not send, extracted from the headline and body; a
+    list sent (even empty) is the client's statement and is kept as sent."""
+    missing = [name for name in ENTITY_FIELDS if name not in data]
+    if not missing:
+        return {}
+    found = extract_entities(data["headline"], data.get("body"), data.get("dateline"),
+                             language)
+    return {name: getattr(found, name) for name in missing}
 
 
 def columns_for(data: dict, stored: Article | None = None,
@@ -294,9 +314,28 @@ def columns_for(data: dict, stored: Article | None = None,
         "dateline_place": dateline.get("place"),
         "dateline_credit": dateline.get("credit"),
         **{name: list(data.get(name) or []) for name in LIST_FIELDS},
+        **derived.extracted,
+        "extracted_lists": sum(1 << bit for bit, name in enumerate(ENTITY_FIELDS)
+                               if name in derived.extracted),
+        "extractor_version": ENTITY_EXTRACTOR if derived.extracted else None,
         "word_count": derived.word_count,
         "content_hash": derived.content_hash,
     }
+
+
+def without_extracted(article: Article, document: dict) -> dict:
+    """An article's document as a client would write it back: the lists the server
+    extracted are left out, so they are extracted again rather than frozen as stated."""
+    for name, basis in article.entity_basis.items():
+        if basis == "extracted":
+            document.pop(name, None)
+    return document
+
+
+def preview(data: dict) -> Article:
+    """The article a write of data would store, not stored."""
+    columns = columns_for(data, None, derive(data, signature=False))
+    return Article(**columns)
 
 
 def _kept_basis(stored: Article | None, published) -> str:
@@ -322,13 +361,16 @@ def index_key(name: str) -> str:
     return fold_name(name).encode("utf-8")[:600].decode("utf-8", errors="ignore")
 
 
-def entity_rows(article_id: str, data: dict) -> list[dict]:
-    return [
-        {"article": article_id, "kind": kind, "value": value,
-         "published_at": data["published_at"].utc}
-        for field, kind in ENTITY_KINDS.items()
-        for value in sorted({index_key(name) for name in data.get(field) or []} - {""})
-    ]
+def entity_rows(article_id: str, columns: dict) -> list[dict]:
+    """The name index rows of an article row: its lists, and the countries its places
+    are in (the country filter)."""
+    values = {kind: {index_key(name) for name in columns.get(field) or []}
+              for field, kind in ENTITY_KINDS.items()}
+    values["country"] = {code.casefold() for code in place_countries(
+        tuple(columns.get("places") or ()), columns.get("dateline_place"))}
+    return [{"article": article_id, "kind": kind, "value": value,
+             "published_at": columns["published_at"]}
+            for kind, names in values.items() for value in sorted(names - {""})]
 
 
 def body_signature(body: str | None):
@@ -345,9 +387,9 @@ def minhash_rows(article_id: str, values) -> tuple[list[dict], list[dict]]:
              for bucket in similarity.buckets(values)])
 
 
-def _index_entities(article_id: str, data: dict) -> None:
+def _index_entities(article_id: str, columns: dict) -> None:
     _run("unindex_article_entity", article_id)
-    insert_rows(ArticleEntity, entity_rows(article_id, data))
+    insert_rows(ArticleEntity, entity_rows(article_id, columns))
 
 
 def _unindex_minhash(article_id: str) -> None:
@@ -394,11 +436,11 @@ def insert_new(fresh: list[tuple]) -> list[Article]:
     require_writing()
     now = utc_now()
     articles, entities, signatures, bands = [], [], [], []
-    for data, columns, signature in fresh:
+    for _data, columns, signature in fresh:
         article_id = str(uuid6.uuid7())
         articles.append(columns | {"id": article_id, "version": 1,
                                    "created_at": now, "updated_at": now})
-        entities += entity_rows(article_id, data)
+        entities += entity_rows(article_id, columns)
         signature_rows, band_rows = minhash_rows(article_id, signature)
         signatures += signature_rows
         bands += band_rows
@@ -444,7 +486,7 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     if update_row(Article, changed, {"id": article.id, "version": article.version}) != 1:
         raise Problem(412, "The article changed while this request was being handled; "
                            "fetch it again and retry.", kind="edit-conflict")
-    _index_entities(article.id, data)
+    _index_entities(article.id, columns)
     if revived or columns["body"] != article.body:
         _index_minhash(article.id, columns["body"], signature)
     counts = [(columns["source"], +1)] if revived else []
@@ -565,15 +607,59 @@ def _update_if_changed(article: Article, data: dict, columns: dict | None = None
         article, data, columns, signature)
 
 
+def content_of(article: Article) -> dict:
+    """An article's content as write data: what restoring it or extracting again from
+    it writes. Lists the server extracted are left out, to be extracted again."""
+    kept = [name for name in RESTORED if article.entity_basis.get(name) != "extracted"]
+    return {"source": article.source_id, **{name: getattr(article, name) for name in kept},
+            "published_at": article.published_stamp, "modified_at": article.modified_stamp,
+            "dateline": article.dateline_parts,
+            "published_at_basis": article.published_at_basis}
+
+
 def restore_article(article_id: str, old: Article, preconditions: Preconditions) -> Article:
     """Make an earlier version's content current as a new version (a tombstone too)."""
-    data = {"source": old.source_id, **{name: getattr(old, name) for name in RESTORED},
-            "published_at": old.published_stamp, "modified_at": old.modified_stamp,
-            "dateline": old.dateline_parts, "published_at_basis": old.published_at_basis}
     with writing():
         article = locked(Article.select().where(Article.id == article_id)).get()
         preconditions.check(article)
-        return _update_if_changed(article, data)
+        return _update_if_changed(article, content_of(old))
+
+
+def extract_again(article_id: str) -> bool:
+    """Extract a live article's extracted lists with this extractor: a new version (with
+    its revision and change-feed entry) where a list changes, else only the note of which
+    extractor made them. True when a version was written."""
+    with writing():
+        article = live(_lock(article_id))
+        columns = columns_for(content_of(article), article)
+        lists_changed = any(columns[name] != getattr(article, name) for name in ENTITY_FIELDS)
+        if lists_changed:
+            _update(article, content_of(article), columns)
+        elif article.extractor_version != columns["extractor_version"]:
+            # Bookkeeping only: the article reads the same, so no version and no ETag move.
+            Article.update(extractor_version=columns["extractor_version"]).where(
+                Article.id == article.id).execute()
+        return lists_changed
+
+
+def read_again_in_zone(article_id: str, zone: str | None, default_zone: str) -> bool:
+    """Place a raw item's local publish time in its source's zone as it is now (zone:
+    the source's own, or None for the inferred or default one). Times the text stated
+    with an offset stay. True when a version with a new instant was written."""
+    with writing():
+        article = live(_lock(article_id))
+        if article.published_at_basis == "stated":
+            return False
+        printed = datetime.fromisoformat(article.published_stamp.isoformat())
+        wall = LocalTime(printed.replace(tzinfo=None), None)
+        published, basis = resolve_published_at(
+            wall, zone, default_zone, zone_for_domain(article.source_id))
+        if (published.utc, published.offset, basis) == (
+                article.published_at, article.published_at_offset, article.published_at_basis):
+            return False
+        data = content_of(article) | {"published_at": published, "published_at_basis": basis}
+        _update(article, data)
+        return True
 
 
 def put_by_key(domain: str, external_id: str, data: dict,

@@ -1,8 +1,9 @@
 """Ingest throughput: `dateline import` of NDJSON, and POST /articles/batch over HTTP.
 
-    python -m bench.ingest [--articles 20000] [--database-url URL]
+    python -m bench.ingest [--articles 20000] [--database-url URL] [--extract]
 
-Writes bench/results/ingest.json. Articles come from bench.synthetic (fixed seed).
+Writes bench/results/ingest.json. Articles come from bench.synthetic (fixed seed);
+with --extract they leave out their entity lists, so every write extracts them.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from tests.serving import DATELINE, create_key
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def measure_import(count: int, database_url: str, folder: Path) -> dict:
+def measure_import(count: int, database_url: str, folder: Path,
+                   entity_lists: bool = True) -> dict:
     source = folder / "articles.ndjson"
-    write_ndjson(str(source), count)
+    write_ndjson(str(source), count, entity_lists=entity_lists)
     env = {**os.environ, "DATELINE_DATABASE_URL": database_url}
     started = time.perf_counter()
     result = subprocess.run([*DATELINE, "import", str(source)], env=env, capture_output=True,
@@ -36,12 +38,13 @@ def measure_import(count: int, database_url: str, folder: Path) -> dict:
             "articles_per_second": round(count / seconds), "summary": result.stdout.split("\n")[0]}
 
 
-def measure_batch(count: int, database_url: str, clients: int = 2, size: int = 1000) -> dict:
+def measure_batch(count: int, database_url: str, clients: int = 2, size: int = 1000,
+                  entity_lists: bool = True) -> dict:
     secret = create_key({**os.environ, "DATELINE_DATABASE_URL": database_url}, "write",
                         "bench-batch")
     base, server = start_server(database_url)
     try:
-        items = list(articles(count, seed=11))
+        items = list(articles(count, seed=11, entity_lists=entity_lists))
         bodies = [json.dumps(items[start:start + size]).encode()
                   for start in range(0, count, size)]
 
@@ -69,17 +72,21 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=20000)
     parser.add_argument("--database-url", help="PostgreSQL URL of an empty database; "
                                                "default: fresh SQLite files")
+    parser.add_argument("--extract", action="store_true",
+                        help="leave the entity lists out, so that writes extract them")
     args = parser.parse_args()
+    lists = not args.extract
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         report = {
             "import": measure_import(args.articles,
                                      args.database_url or f"sqlite:///{folder / 'import.db'}",
-                                     folder),
+                                     folder, lists),
         }
         if args.database_url is None:
             report["batch_http"] = measure_batch(args.articles,
-                                                 f"sqlite:///{folder / 'batch.db'}")
+                                                 f"sqlite:///{folder / 'batch.db'}",
+                                                 entity_lists=lists)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "ingest.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))

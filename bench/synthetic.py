@@ -33,8 +33,10 @@ WORDS = (
 )
 
 
-def articles(count: int, seed: int = 7):
-    """Yield count article dicts: ~20 sources, ~200 tags, dates over 10 years."""
+def articles(count: int, seed: int = 7, entity_lists: bool = True):
+    """Yield count article dicts: ~20 sources, ~200 tags, dates over 10 years.
+    entity_lists=False leaves people, places, organisations and cited_sources out,
+    so that a write extracts them from the text."""
     rng = random.Random(seed)
     tags = [f"topic-{number:03d}" for number in range(200)]
     start = datetime(2015, 1, 1, tzinfo=UTC)
@@ -43,7 +45,7 @@ def articles(count: int, seed: int = 7):
         words = rng.randint(300, 1500)
         body = " ".join(rng.choices(WORDS, k=words))
         published = start + timedelta(seconds=rng.randrange(10 * 365 * 86400))
-        yield {
+        article = {
             "source": source,
             "external_id": str(number),
             "url": f"https://{source}/news/{number}",
@@ -58,9 +60,13 @@ def articles(count: int, seed: int = 7):
             "organisations": rng.sample(ORGANISATIONS, rng.randint(0, 2)),
             "cited_sources": rng.sample(AGENCIES, rng.randint(0, 2)),
         }
+        if not entity_lists:
+            for name in ("people", "places", "organisations", "cited_sources"):
+                del article[name]
+        yield article
 
 
-def write_ndjson(path: str, count: int, seed: int = 7) -> None:
+def write_ndjson(path: str, count: int, seed: int = 7, entity_lists: bool = True) -> None:
     with open(path, "w", encoding="utf-8") as handle:
-        for article in articles(count, seed):
+        for article in articles(count, seed, entity_lists):
             handle.write(json.dumps(article, ensure_ascii=False) + "\n")

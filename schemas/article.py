@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, pre_load, validate
+from marshmallow import RAISE, Schema, fields, missing, pre_load, validate
 
 from .fields import (
     CommaList,
+    CountryCode,
     Domain,
     HttpUrl,
     LanguageTag,
@@ -17,11 +18,16 @@ from .fields import (
 )
 
 MAX_BODY_CHARS = 2_000_000
+PUBLISHED_AT_BASES = ("stated", "source_zone", "inferred_zone", "default_zone")
+PUBLISHED_AT_BASIS = (
+    "How published_at's offset was found: given with the time (stated), from the "
+    "source's time_zone (source_zone), from the zone its country-code domain implies "
+    "(inferred_zone: kayhan.ir, Asia/Tehran), or from DATELINE_DEFAULT_TIME_ZONE.")
 MAX_PAGE_SIZE = 100
 
 READ_ONLY_FIELDS = frozenset({
-    "id", "published_at_basis", "word_count", "content_hash", "duplicate_of", "version",
-    "created_at", "updated_at",
+    "id", "published_at_basis", "entity_basis", "geo", "word_count", "content_hash",
+    "duplicate_of", "version", "created_at", "updated_at",
 })
 
 EXAMPLE = {
@@ -47,6 +53,15 @@ STORED_EXAMPLE = {
     **EXAMPLE,
     "id": "0190b1a4-6f2e-7c3a-9d0e-5b8f1c2d3e4f",
     "published_at_basis": "stated",
+    "entity_basis": {"people": "stated", "places": "stated", "organisations": "stated",
+                     "cited_sources": "stated", "extractor": None},
+    "geo": {"places": [
+        {"name": "Kabul", "kind": "city", "geonames_id": 1138958, "country": "AF",
+         "latitude": 34.5281, "longitude": 69.1723},
+        {"name": "Chaman", "kind": "city", "geonames_id": 1181611, "country": "PK",
+         "latitude": 30.9177, "longitude": 66.4526}],
+        "dateline": {"name": "Kabul", "kind": "city", "geonames_id": 1138958,
+                     "country": "AF", "latitude": 34.5281, "longitude": 69.1723}},
     "word_count": 12,
     "content_hash": "5d1c0e5e1bd1f0b8d6d4c1f0d0a3c0f9f5e0f8a1c2b3d4e5f60718293a4b5c6d",
     "duplicate_of": None,
@@ -54,6 +69,12 @@ STORED_EXAMPLE = {
     "created_at": "2026-11-23T10:00:00.000000Z",
     "updated_at": "2026-11-23T10:00:00.000000Z",
 }
+
+
+def entity_list(description: str) -> fields.List:
+    return name_list(description + " Left out, it is extracted from the headline and body "
+                     "(see entity_basis); sent, even empty, it is stored as sent.",
+                     default=missing)
 
 
 class DatelineSchema(Schema):
@@ -91,10 +112,10 @@ class ArticleFieldsSchema(Schema):
     authors = name_list("Bylines.", max_items=50)
     dateline = fields.Nested(DatelineSchema, allow_none=True, load_default=None)
     tags = name_list("Subject tags.", max_items=100)
-    people = name_list("People the article names.")
-    places = name_list("Places the article names.")
-    organisations = name_list("Organisations the article names.")
-    cited_sources = name_list("News agencies and outlets the text attributes to.")
+    people = entity_list("People the article names.")
+    places = entity_list("Places the article names.")
+    organisations = entity_list("Organisations the article names.")
+    cited_sources = entity_list("News agencies and outlets the text attributes to.")
 
 
 
@@ -127,9 +148,24 @@ class ArticleSchema(PlannedDump, ArticleFieldsSchema):
     modified_at = OffsetDateTime(attribute="modified_stamp", allow_none=True)
     dateline = fields.Nested(DatelineSchema, attribute="dateline_parts", allow_none=True)
     published_at_basis = fields.String(dump_only=True, metadata={
-        "enum": ["stated", "source_zone", "default_zone"],
-        "description": "How published_at's offset was found: given with the time (stated), "
-                       "from the source's time_zone, or from DATELINE_DEFAULT_TIME_ZONE."})
+        "enum": list(PUBLISHED_AT_BASES),
+        "description": PUBLISHED_AT_BASIS})
+    entity_basis = fields.Dict(dump_only=True, metadata={
+        "description": "Per entity list, whether the client stated it or the server "
+                       "extracted it from the text; extractor: the extractor's version "
+                       "(null when no list was extracted; \"0\" for lists left empty "
+                       "before extraction existed, which `dateline enrich` fills).",
+        "example": {"people": "extracted", "places": "extracted",
+                    "organisations": "stated", "cited_sources": "extracted",
+                    "extractor": "1"}})
+    geo = fields.Dict(dump_only=True, metadata={
+        "description": "The places and the dateline's place found in the GeoNames "
+                       "gazetteer: name as written, kind (country, continent, region, "
+                       "admin1, city), geonames_id, ISO 3166-1 country, latitude and "
+                       "longitude where known.",
+        "example": {"places": [{"name": "Kabul", "kind": "city", "geonames_id": 1138958,
+                                "country": "AF", "latitude": 34.5281,
+                                "longitude": 69.1723}], "dateline": None}})
     word_count = fields.Integer(dump_only=True)
     content_hash = fields.String(
         dump_only=True, allow_none=True,
@@ -151,11 +187,11 @@ SORTS = ("-published_at", "published_at", "-updated_at", "relevance")
 LISTED_FIELDS = tuple(name for name in ArticleSchema._declared_fields if name != "id")
 
 
-class ExtractedArticleSchema(ArticleFieldsSchema):
-    """What extraction found in a raw item, as it would be stored."""
+class ExtractedArticleSchema(ArticleSchema):
+    """What a write of a raw item would store, without storing it."""
 
-    published_at_basis = fields.String(required=True, metadata={
-        "enum": ["stated", "source_zone", "default_zone"]})
+    class Meta:
+        exclude = ("id", "version", "created_at", "updated_at", "duplicate_of", "snippet")
 
 
 class ArticleListItemSchema(ArticleSchema):
@@ -199,6 +235,10 @@ class ArticleFilterSchema(Schema):
     place = name_filter("Places named")
     organisation = name_filter("Organisations named")
     cited_source = name_filter("Agencies and outlets cited")
+    country = CommaList(
+        CountryCode(), validate=validate.Length(max=50), metadata={
+            "description": "ISO 3166-1 alpha-2 codes of the countries the article's places "
+                           "(and dateline place) are in, by the GeoNames gazetteer."})
     language = CommaList(LanguageTag(), validate=validate.Length(max=20))
     duplicates = fields.String(
         load_default="include", validate=validate.OneOf(["include", "exclude", "only"]),
@@ -233,7 +273,7 @@ class ArticleQuerySchema(ArticleFilterSchema):
 
 
 FACETS = ("source", "language", "tag", "author", "person", "place", "organisation",
-          "cited_source")
+          "cited_source", "country")
 
 
 class FacetQuerySchema(ArticleFilterSchema):

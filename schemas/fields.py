@@ -66,11 +66,12 @@ class Text(fields.String):
         return text
 
 
-def name_list(description: str, max_items: int = 100) -> fields.List:
+def name_list(description: str, max_items: int = 100, *, default=list) -> fields.List:
+    """A list of names; default=fields.missing_ leaves an unsent list out of the data."""
     return fields.List(
         Text(max_length=200),
         validate=validate.Length(max=max_items),
-        load_default=list,
+        load_default=default,
         metadata={"description": description, "maxItems": max_items},
     )
 
@@ -123,6 +124,22 @@ class HttpUrl(Text):
         if len(url.encode("utf-8")) > 2048:
             raise self.make_error("bytes")
         return url
+
+
+class CountryCode(Text):
+    """An ISO 3166-1 alpha-2 code such as AF, in capitals."""
+
+    default_error_messages = {"country": "Must be an ISO 3166-1 alpha-2 code such as AF."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update({"example": "AF", "pattern": "^[A-Za-z]{2}$"})
+        super().__init__(max_length=2, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs)
+        if len(code) != 2 or not code.isascii() or not code.isalpha():
+            raise self.make_error("country")
+        return code.upper()
 
 
 class LanguageTag(Text):

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, pre_load
 
 from .fields import Domain, LanguageTag, Text, TimeZoneName, raise_for_read_only
 
-READ_ONLY_FIELDS = frozenset({"article_count"})
+READ_ONLY_FIELDS = frozenset({"article_count", "inferred_time_zone"})
 
 
 class SourceInputSchema(Schema):
@@ -34,6 +34,13 @@ class SourceByDomainInputSchema(SourceInputSchema):
 class SourceSchema(SourceInputSchema):
     article_count = fields.Integer(dump_only=True,
                                    metadata={"description": "Articles stored from this source."})
+    inferred_time_zone = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "While time_zone is null: the zone the domain's country code "
+                       "implies (a country with a single IANA zone), which raw items from "
+                       "this source are read in (published_at_basis inferred_zone). Setting "
+                       "time_zone does not move stored instants: `dateline rezone DOMAIN` "
+                       "reads them again in the new zone.",
+        "example": "Asia/Tehran"})
 
 
 class SourceListSchema(Schema):

@@ -8,12 +8,18 @@ there (dropped at the end) and every test starts from empty tables.
 from __future__ import annotations
 
 import copy
+import json
 import os
+import re
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask.testing import FlaskClient
+from jsonschema import FormatChecker
+from jsonschema.validators import validator_for
+from referencing import Registry, Resource
 
 from api import create_app
 from api.auth import create_key
@@ -164,3 +170,31 @@ def create(client, sample):
         assert response.status_code == 201, response.json
         return response.json
     return post
+
+
+NINJS_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "schemas" / \
+    "ninjs-schema_2.2.json"
+# ninjs 2.2 refers to geojson.org's schema by URL; the tests run offline.
+GEOJSON_SCHEMA_PATH = Path(__file__).with_name("fixtures") / "geojson-geometry.schema.json"
+# RFC 3986 URI: a scheme, then only unreserved, reserved or percent-encoded characters.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*"
+                  r"(?:#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$")
+
+
+@pytest.fixture(scope="session")
+def ninjs_validator():
+    """A validator for IPTC ninjs 2.2 documents, checking formats (uri, date-time) too."""
+    if not NINJS_SCHEMA_PATH.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"ninjs 2.2 JSON Schema not found at {NINJS_SCHEMA_PATH}")
+        pytest.skip(f"ninjs 2.2 JSON Schema not found at {NINJS_SCHEMA_PATH}")
+    schema = json.loads(NINJS_SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator_class = validator_for(schema)
+    validator_class.check_schema(schema)
+    checker = FormatChecker()
+    if "uri" not in checker.checkers:  # jsonschema checks "uri" only with rfc3987 installed
+        checker.checks("uri")(lambda value: not isinstance(value, str) or bool(_URI.match(value)))
+    assert {"uri", "date-time"} <= set(checker.checkers)
+    geojson = Resource.from_contents(json.loads(GEOJSON_SCHEMA_PATH.read_text(encoding="utf-8")))
+    registry = Registry().with_resource("https://geojson.org/schema/GeoJSON.json", geojson)
+    return validator_class(schema, format_checker=checker, registry=registry)

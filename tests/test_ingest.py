@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 RAW = """\
-presstv.ir
+dispatchwire.com
 
 News ID: 7781
 Publish Date : 3 July 2023 - 09:15
@@ -25,7 +25,7 @@ def test_extract_reads_every_field_without_storing(client):
 
     assert response.status_code == 200
     article = response.json
-    assert article["source"] == "presstv.ir"
+    assert article["source"] == "dispatchwire.com"
     assert article["external_id"] == "7781"
     assert article["headline"] == "Grain Convoy Crosses Northern Pass After Week-Long Delay"
     assert article["dateline"] == {"text": "HERAT (Staff Writer)", "place": "Herat",
@@ -37,7 +37,7 @@ def test_extract_reads_every_field_without_storing(client):
 
 
 def test_local_time_is_resolved_in_the_sources_zone(client):
-    client.put("/sources/presstv.ir", json={"time_zone": "Asia/Tehran"})
+    client.put("/sources/dispatchwire.com", json={"time_zone": "Asia/Tehran"})
     summer_2021 = RAW.replace("3 July 2023", "14 July 2021")
 
     in_2023 = _extract(client, RAW).json
@@ -59,7 +59,7 @@ def test_default_zone_setting_applies_to_sources_without_a_zone(make_app):
 
 
 def test_stated_offset_wins(client):
-    client.put("/sources/presstv.ir", json={"time_zone": "Asia/Tehran"})
+    client.put("/sources/dispatchwire.com", json={"time_zone": "Asia/Tehran"})
     stated = RAW.replace("3 July 2023 - 09:15", "2023-07-03T09:15:00+01:00")
 
     article = _extract(client, stated).json

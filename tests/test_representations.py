@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
-import re
-from pathlib import Path
 
 import pytest
-from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
-from jsonschema.validators import validator_for
 
 from api.representations import to_ninjs, to_schema_org
 from api.store import content_hash, word_count
@@ -19,13 +15,8 @@ from tests.conftest import SAMPLE_ARTICLE
 BASE = "http://127.0.0.1:8000"
 ARTICLE_ID = "0190b1a4-6f2e-7c3a-9d0e-5b8f1c2d3e4f"
 RESOURCE = f"{BASE}/articles/{ARTICLE_ID}"
-NINJS_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "schemas" / \
-    "ninjs-schema_2.2.json"
 ORIGINATOR = "http://cv.iptc.org/newscodes/contentprodpartyrole/origcont"
 INFORMATION = "http://cv.iptc.org/newscodes/contentprodpartyrole/originfo"
-# RFC 3986 URI: a scheme, then only unreserved, reserved or percent-encoded characters.
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*"
-                  r"(?:#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$")
 
 
 def stored(written: dict, **read_only) -> dict:
@@ -98,20 +89,6 @@ def _empties(value, path="") -> list[str]:
         for index, member in enumerate(value):
             found += _empties(member, f"{path}/{index}")
     return found
-
-
-@pytest.fixture(scope="module")
-def ninjs_validator():
-    if not NINJS_SCHEMA_PATH.is_file():
-        pytest.skip(f"ninjs 2.2 JSON Schema not found at {NINJS_SCHEMA_PATH}")
-    schema = json.loads(NINJS_SCHEMA_PATH.read_text(encoding="utf-8"))
-    validator_class = validator_for(schema)
-    validator_class.check_schema(schema)
-    checker = FormatChecker()
-    if "uri" not in checker.checkers:  # jsonschema checks "uri" only with rfc3987 installed
-        checker.checks("uri")(lambda value: not isinstance(value, str) or bool(_URI.match(value)))
-    assert {"uri", "date-time"} <= set(checker.checkers)
-    return validator_class(schema, format_checker=checker)
 
 
 # schema.org

@@ -13,7 +13,8 @@ def test_creating_an_article_creates_its_source_with_defaults(client, create):
 
     assert response.status_code == 200
     assert response.json == {"domain": "kayhan.ir", "name": None, "time_zone": None,
-                             "language": None, "article_count": 1}
+                             "language": None, "article_count": 1,
+                             "inferred_time_zone": "Asia/Tehran"}
 
 
 def test_post_then_get(client):
@@ -21,7 +22,8 @@ def test_post_then_get(client):
 
     assert response.status_code == 201
     assert response.headers["Location"] == "/sources/kayhan.ir"
-    assert client.get("/sources/kayhan.ir").json == {**KAYHAN, "article_count": 0}
+    assert client.get("/sources/kayhan.ir").json == {**KAYHAN, "article_count": 0,
+                                                     "inferred_time_zone": None}
 
 
 def test_post_existing_is_409(client):
@@ -46,7 +48,7 @@ def test_put_creates_then_replaces(client):
     assert created.status_code == 201
     assert replaced.status_code == 200
     assert replaced.json == {"domain": "kayhan.ir", "name": None, "time_zone": "Asia/Tehran",
-                             "language": None, "article_count": 0}
+                             "language": None, "article_count": 0, "inferred_time_zone": None}
 
 
 def test_put_with_another_domain_in_the_body_is_422(client):
@@ -63,7 +65,8 @@ def test_patch_merges(client):
                             content_type="application/merge-patch+json")
 
     assert response.status_code == 200
-    assert response.json == {**KAYHAN, "name": None, "language": "fa", "article_count": 0}
+    assert response.json == {**KAYHAN, "name": None, "language": "fa", "article_count": 0,
+                             "inferred_time_zone": None}
 
 
 def test_unknown_time_zone_is_422(client):
