@@ -277,24 +277,24 @@ def _run_over(label: str, select, work) -> None:
 @click.option("--since", type=click.DateTime(), help="Only articles changed at or after "
               "this UTC time (e.g. 2026-01-31T00:00:00).")
 @click.option("--all", "everything", is_flag=True,
-              help="Every article with an extracted list, not only those an older "
-                   "extractor made.")
+              help="Every article, not only those an older extractor (or none) read.")
 def enrich(since, everything):
-    """Extract entity lists again: those an older extractor made (or all of them).
+    """Read stored articles with this extractor: those an older one (or none) read.
 
-    A new version, with its revision and change-feed entry, is written only where a
-    list changes; lists a client stated are never touched. Interrupted, the same command
-    goes on where it stopped (articles already done carry this extractor's version)."""
+    Extracted lists are extracted again, and a new version, with its revision and
+    change-feed entry, is written only where one changes; lists a client stated are
+    never touched. Every article read gets its name index (the country filter too)
+    brought up to date. Interrupted, the same command goes on where it stopped."""
     from .models import Article
     from .store import ENTITY_EXTRACTOR, extract_again
 
     _app_with_database()
 
     def select(query):
-        query = query.where(Article.deleted_at.is_null() & (Article.extracted_lists != 0))
+        query = query.where(Article.deleted_at.is_null())
         if not everything:
-            query = query.where(Article.extractor_version.is_null()
-                                | (Article.extractor_version < ENTITY_EXTRACTOR))
+            query = query.where(Article.extractor_checked.is_null()
+                                | (Article.extractor_checked < ENTITY_EXTRACTOR))
         return query.where(Article.updated_at >= since) if since else query
 
     _run_over("Extracting", select, extract_again)

@@ -19,7 +19,7 @@ from typing import Any
 from flask import g, has_request_context
 
 from .db import WriteGroup, database, insert_rows
-from .models import Article, FeedPosition, Revision
+from .models import Article, FeedPosition, Revision, legacy_extraction
 
 _pending: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "dateline_pending_revisions", default=None)
@@ -201,7 +201,7 @@ def snapshot(article: Article) -> str:
 
 def from_snapshot(text: str) -> Article:
     """The article a snapshot describes (not saved)."""
-    row = json.loads(text)
+    row = legacy_extraction(json.loads(text))
     for name in _DATE_FIELDS:
         if row.get(name) is not None:
             row[name] = datetime.fromisoformat(row[name])

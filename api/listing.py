@@ -226,5 +226,7 @@ def facet_counts(query: dict) -> dict[str, list[dict]]:
             count = fn.COUNT(Article.id)
             rows = filtered(query).select(value, count).where(value.is_null(False))
         rows = rows.group_by(value).order_by(count.desc(), value).limit(limit).tuples()
-        counts[facet] = [{"value": name, "count": number} for name, number in rows]
+        # Countries are indexed folded like every name; they read as ISO codes.
+        shown = str.upper if facet == "country" else str
+        counts[facet] = [{"value": shown(name), "count": number} for name, number in rows]
     return counts

@@ -32,6 +32,25 @@ from .text.gazetteer import zone_for_domain
 
 # Names of the list fields an article carries, in the order the API shows them.
 ENTITY_FIELDS = entities.FIELDS
+
+
+def drop_extracted(document: dict, basis: dict) -> dict:
+    """A document without the lists its entity_basis marks extracted: written back, it
+    leaves them to be extracted again rather than freezing them as stated."""
+    for name in ENTITY_FIELDS:
+        if basis.get(name) == "extracted":
+            document.pop(name, None)
+    return document
+
+
+def legacy_extraction(row: dict) -> dict:
+    """A row stored before extraction existed (a version copy from then) read as
+    migration 0012 reads those rows: an empty list was left for extraction, version 0."""
+    if "extracted_lists" not in row:
+        row["extracted_lists"] = sum(1 << bit for bit, name in enumerate(ENTITY_FIELDS)
+                                     if row.get(name) in ([], None))
+        row["extractor_version"] = 0 if row["extracted_lists"] else None
+    return row
 LIST_FIELDS = ("authors", "tags", "people", "places", "organisations", "cited_sources")
 
 
@@ -108,6 +127,9 @@ class Article(BaseModel):
     # (0: none ran; such lists were left empty before extraction existed).
     extracted_lists = IntegerField(default=0)
     extractor_version = IntegerField(null=True)
+    # The extractor that last read this article's text and refreshed its name index
+    # (countries included), whether or not a list changed; not shown. NULL: none has.
+    extractor_checked = IntegerField(null=True)
     word_count = IntegerField()
     content_hash = CharField(max_length=64, null=True)
     version = IntegerField()

@@ -32,6 +32,7 @@ from .models import (
     ArticleEntity,
     ArticleMinHash,
     articles_from,
+    drop_extracted,
 )
 from .preconditions import Preconditions
 from .text.entities import VERSION as ENTITY_EXTRACTOR
@@ -318,18 +319,15 @@ def columns_for(data: dict, stored: Article | None = None,
         "extracted_lists": sum(1 << bit for bit, name in enumerate(ENTITY_FIELDS)
                                if name in derived.extracted),
         "extractor_version": ENTITY_EXTRACTOR if derived.extracted else None,
+        "extractor_checked": ENTITY_EXTRACTOR,
         "word_count": derived.word_count,
         "content_hash": derived.content_hash,
     }
 
 
 def without_extracted(article: Article, document: dict) -> dict:
-    """An article's document as a client would write it back: the lists the server
-    extracted are left out, so they are extracted again rather than frozen as stated."""
-    for name, basis in article.entity_basis.items():
-        if basis == "extracted":
-            document.pop(name, None)
-    return document
+    """An article's document as a client would write it back (see drop_extracted)."""
+    return drop_extracted(document, article.entity_basis)
 
 
 def preview(data: dict) -> Article:
@@ -610,11 +608,11 @@ def _update_if_changed(article: Article, data: dict, columns: dict | None = None
 def content_of(article: Article) -> dict:
     """An article's content as write data: what restoring it or extracting again from
     it writes. Lists the server extracted are left out, to be extracted again."""
-    kept = [name for name in RESTORED if article.entity_basis.get(name) != "extracted"]
-    return {"source": article.source_id, **{name: getattr(article, name) for name in kept},
-            "published_at": article.published_stamp, "modified_at": article.modified_stamp,
-            "dateline": article.dateline_parts,
-            "published_at_basis": article.published_at_basis}
+    return drop_extracted({
+        "source": article.source_id, **{name: getattr(article, name) for name in RESTORED},
+        "published_at": article.published_stamp, "modified_at": article.modified_stamp,
+        "dateline": article.dateline_parts, "published_at_basis": article.published_at_basis,
+    }, article.entity_basis)
 
 
 def restore_article(article_id: str, old: Article, preconditions: Preconditions) -> Article:
@@ -626,18 +624,19 @@ def restore_article(article_id: str, old: Article, preconditions: Preconditions)
 
 
 def extract_again(article_id: str) -> bool:
-    """Extract a live article's extracted lists with this extractor: a new version (with
-    its revision and change-feed entry) where a list changes, else only the note of which
-    extractor made them. True when a version was written."""
+    """Read a live article's text with this extractor: a new version (with its revision
+    and change-feed entry) where an extracted list changes; else the article stays as it
+    reads, and only its name index (countries included) and the hidden note of which
+    extractor checked it are brought up to date. True when a version was written."""
     with writing():
         article = live(_lock(article_id))
         columns = columns_for(content_of(article), article)
         lists_changed = any(columns[name] != getattr(article, name) for name in ENTITY_FIELDS)
         if lists_changed:
             _update(article, content_of(article), columns)
-        elif article.extractor_version != columns["extractor_version"]:
-            # Bookkeeping only: the article reads the same, so no version and no ETag move.
-            Article.update(extractor_version=columns["extractor_version"]).where(
+        else:
+            _index_entities(article.id, columns)
+            Article.update(extractor_checked=ENTITY_EXTRACTOR).where(
                 Article.id == article.id).execute()
         return lists_changed
 
@@ -674,6 +673,8 @@ def put_by_key(domain: str, external_id: str, data: dict,
         preconditions.check(article)
         if article is None:
             return _insert(data, columns, derived.signature), True
+        if unchanged(article, columns):
+            return article, False  # the same again makes no version
         created = article.deleted_at is not None
         return _update(article, data, columns, derived.signature), created
     try:

@@ -20,7 +20,7 @@ from .batch import Prepared, Rejected, prepare
 from .errors import Problem
 from .http import parse_json
 from .ingest import article_from_text
-from .models import ENTITY_FIELDS, LIST_FIELDS, Article
+from .models import LIST_FIELDS, Article, drop_extracted
 from .store import annotate_duplicates
 
 SUFFIXES = {".txt": "text", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson",
@@ -175,9 +175,7 @@ def _parsed(data: bytes):
         if isinstance(item, dict):
             basis = item.get("entity_basis")
             if isinstance(basis, dict):  # extracted lists are extracted again
-                for name, how in basis.items():
-                    if how == "extracted" and name in ENTITY_FIELDS:
-                        item.pop(name, None)
+                drop_extracted(item, basis)
             for name in READ_ONLY_FIELDS:
                 item.pop(name, None)
     return value

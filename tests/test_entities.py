@@ -214,7 +214,7 @@ def test_the_country_filter_and_facet_use_the_places_countries(client):
 
     assert [a["source"] for a in afghan] == ["kayhan.ir"]
     assert [a["source"] for a in qatari] == ["wire.example"]
-    assert {"value": "pk", "count": 1} in facets
+    assert {"value": "PK", "count": 1} in facets
     assert client.get("/articles?country=AFG").status_code == 400
 
 
@@ -313,6 +313,9 @@ def test_french_and_persian_text_yields_no_junk(body):
 
 
 @pytest.mark.parametrize("body", [
+    "x " + "Kabul-" * 2_000 + "Kabul Zed",  # a hyphened chain of places
+    "x. " + "Mr " * 66_000 + "Zed",  # titles without end
+    "Aa " + "of " * 50_000 + "Monday",  # joining words without end
     "WORD " * 200_000,  # a megabyte of capitals
     " ".join(f"Name{i % 97}x Capital" for i in range(10_000)),
     "<div class='x'><p>Officials in <b>Kabul</b> said</p></div> " * 5_000,
@@ -338,22 +341,43 @@ def _dateline_command(args, database_url):
                           timeout=120)
 
 
-def test_enrich_fills_lists_left_empty_before_extraction_and_keeps_stated_ones(
-        client, database_url):
-    from api.db import database
+def _as_before_extraction(*article_ids: str) -> None:
+    """Put articles back as a release without extraction stored them, then run migration
+    0012 over them as an upgrade would."""
+    from api.db import database, is_sqlite
+    from api.migrations import all_migrations
+    from api.models import Article
 
+    migration = all_migrations()[11]
+    assert migration.name == "extracted entity lists"
+    with database.connection_context(), database.atomic():
+        for column in ("extracted_lists", "extractor_version", "extractor_checked"):
+            database.execute_sql(f"ALTER TABLE article DROP COLUMN {column}")
+        database.execute_sql("DELETE FROM article_entity WHERE kind = 'country'")
+        Article.update(people=[], places=[], organisations=[], cited_sources=[]).where(
+            Article.id.in_(article_ids)).execute()
+        migration.module.upgrade(database.obj, "sqlite" if is_sqlite() else "postgresql")
+
+
+def test_an_upgrade_leaves_old_empty_lists_for_enrich_and_keeps_named_ones(
+        client, database_url):
     older = client.post("/articles", json=_article(external_id="old")).json
-    stated = client.post("/articles", json=_article(external_id="mine", people=[])).json
-    with database.connection_context():  # as migration 0012 leaves an article from before
-        database.execute_sql(
-            "UPDATE article SET people = '[]', places = '[]', organisations = '[]',"
-            " cited_sources = '[]', extracted_lists = 15, extractor_version = 0"
-            " WHERE id = " + database.param, (older["id"],))
+    named = client.post("/articles", json=_article(external_id="named",
+                                                   places=["Doha"])).json
+    _as_before_extraction(older["id"])
+    named_before = client.get(f"/articles/{named['id']}").json
     feed_before = client.get("/changes").json["changes"]
+    upgraded = client.get(f"/articles/{older['id']}").json
+    not_yet_indexed = client.get("/articles?country=QA").json["items"]
 
     first = _dateline_command(["enrich"], database_url)
     again = _dateline_command(["enrich"], database_url)
 
+    assert upgraded["people"] == []
+    assert upgraded["entity_basis"] == {"people": "extracted", "places": "extracted",
+                                        "organisations": "extracted",
+                                        "cited_sources": "extracted", "extractor": "0"}
+    assert not_yet_indexed == []
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == "1 articles changed"
     assert again.stdout.strip() == "0 articles changed"
@@ -361,10 +385,44 @@ def test_enrich_fills_lists_left_empty_before_extraction_and_keeps_stated_ones(
     assert enriched["people"] == ["Maria Lopez"]
     assert enriched["version"] == 2
     assert enriched["entity_basis"]["extractor"] == "1"
-    assert client.get(f"/articles/{stated['id']}").json == stated
+    # Read again but unchanged: same document, same ETag, and now in the country index.
+    assert client.get(f"/articles/{named['id']}").json == named_before
+    assert {a["id"] for a in client.get("/articles?country=QA").json["items"]} == {
+        older["id"], named["id"]}
     feed = client.get("/changes").json["changes"]
     assert len(feed) == len(feed_before) + 1
     assert (feed[-1]["id"], feed[-1]["op"], feed[-1]["version"]) == (older["id"], "updated", 2)
+
+
+def test_restoring_a_version_stored_before_extraction_extracts_its_empty_lists(client):
+    from api.db import database
+    from api.models import Revision
+
+    created = client.post("/articles", json=_article()).json
+    client.patch(f"/articles/{created['id']}", json={"summary": "later"})
+    with database.connection_context():  # a version copy written by the older release
+        copy = Revision.get((Revision.article_id == created["id"]) & (Revision.version == 1))
+        row = json.loads(copy.snapshot)
+        for name in ("people", "places", "organisations", "cited_sources"):
+            row[name] = []
+        for name in ("extracted_lists", "extractor_version", "extractor_checked"):
+            del row[name]
+        Revision.update(snapshot=json.dumps(row)).where(Revision.seq == copy.seq).execute()
+
+    restored = client.post(f"/articles/{created['id']}/revisions/1/restore").json
+
+    assert restored["people"] == ["Maria Lopez"]
+    assert restored["entity_basis"]["people"] == "extracted"
+
+
+def test_a_natural_key_put_of_the_same_article_makes_no_version(client):
+    first = client.put("/sources/wire.example/articles/k", json=_article())
+    again = client.put("/sources/wire.example/articles/k", json=_article())
+
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again.json["version"] == 1
+    assert again.headers["ETag"] == first.headers["ETag"]
 
 
 def test_rezone_reads_raw_times_again_in_the_zone_a_source_is_given(client, database_url):

@@ -173,9 +173,10 @@ _GENERIC_PLACE_WORDS = frozenset({"province", "provinces", "state", "region", "d
                                   "county", "city", "governorate", "prefecture", "oblast",
                                   "territory", "valley", "island", "islands"})
 _LONG_FORM_CHARS = 300
+_MAX_RUN_CHARS = 300
+_MAX_NAME_WORDS = 12
 _MAX_NAMESAKES = 20
 _MAX_EXPANSIONS = 50  # a story spells out a handful; a hostile text must not cost more
-_SINGLE_CITY_POPULATION = 100_000  # a lone word is a city only if it is a big one
 _UNMISTAKABLE_CITY_POPULATION = 500_000  # ... and if an everyday word, a very big one
 
 
@@ -226,7 +227,14 @@ class _Reader:
         # 'titled-person' hold single words that may be surnames.
         self.found: list[tuple[str, str]] = []
         self.expansions = _expansions(text)  # acronym (folded) → (long form, its start)
-        self.surnames_used = {_bare(m[0]) for m in _SURNAME_CUE.finditer(text)}
+        self._surnames_used: set[str] | None = None
+
+    @property
+    def surnames_used(self) -> set[str]:
+        """Words used alone with a speech verb ('Saka said'): surnames, read once."""
+        if self._surnames_used is None:
+            self._surnames_used = {_bare(m[0]) for m in _SURNAME_CUE.finditer(self.text)}
+        return self._surnames_used
 
     def cite(self, name: str) -> None:
         outlet = _outlet(name)
@@ -234,38 +242,29 @@ class _Reader:
             self.found.append(("cited_sources", outlet))
 
     def add_place(self, name: str, dateline: bool = False) -> bool:
-        written = _strip_generic(name)
-        places = gazetteer.candidates(written)
-        if not places or (len(written.replace(".", "")) <= 3
-                          and not written.replace(".", "").isupper()):
-            return False  # 'LA' and 'UK' are places; French 'La' and Turkish 'Of' are not
-        best = places[0]
-        if not dateline and " " not in written and (
-                (best.kind == "city" and best.population < _SINGLE_CITY_POPULATION)
-                or (best.kind in ("city", "admin1") and written.casefold() in self.common
-                    and best.population < _UNMISTAKABLE_CITY_POPULATION)):
-            return False
-        canonical = best.name if best.kind == "country" else _title(written)
-        self.found.append(("places", canonical))
-        return True
+        canonical = _place_name(name, dateline, self.common)
+        if canonical is not None:
+            self.found.append(("places", canonical))
+        return canonical is not None
 
-    def read(self, span: _Span) -> None:
+    def read(self, span: _Span, whole: bool = False) -> None:
+        """Classify one span; whole: it is a part of a split span, not to split again."""
         tokens = span.tokens
         joined = " ".join(tokens)
         folded = joined.casefold()
         before = self.text[max(0, span.start - 60):span.start]
         after = self.text[span.end:span.end + 60]
-        if any(start <= span.start and span.end <= end
-               for _, (_, start, end) in self.expansions.items()):
+        if self.expansions and any(start <= span.start and span.end <= end
+                                   for _, (_, start, end) in self.expansions.items()):
             return  # inside a long form spelled out before its acronym: read as one
         if len(tokens) == 1 and folded in self.expansions and before.endswith("("):
             self.found.append(("organisations", self.expansions[folded][0]))
             return
-        if len(tokens) > 1 and not self._one_name(tokens, folded):
+        if not whole and len(tokens) > 1 and not _one_name(tuple(tokens), folded):
             parts = _split_span(span)
             if len(parts) > 1:
                 for part in parts:
-                    self.read(part)
+                    self.read(part, whole=True)
                 return
         outlet = _outlet(joined)
         if outlet is not None or (len(tokens) > 1 and tokens[-1].casefold() in _OUTLET_HEADS
@@ -276,9 +275,9 @@ class _Reader:
         if _is_acronym(joined) and folded not in _KNOWN_ORGS and _STRONG_CITE.search(before):
             self.found.append(("cited_sources", joined))
             return
-        if _is_demonym_phrase(tokens) or folded in _NOT_NAMES:
+        if _is_demonym_phrase(tuple(tokens)) or folded in _NOT_NAMES:
             return
-        if _is_org(tokens, folded):
+        if _is_org(tuple(tokens), folded):
             self.found.append(("organisations", joined))
             return
         if self.add_place(joined):
@@ -308,21 +307,6 @@ class _Reader:
             self.found.append(("maybe-organisation", joined))
         elif len(tokens) <= 4 and not any(_is_acronym(t) for t in tokens):
             self.found.append(("people", joined))  # 'Xóchitl Gálvez': names, not words
-
-    def _one_name(self, tokens: list[str], folded: str) -> bool:
-        """Whether a run joined by 'and' or a hyphen is one name ('Trinidad and Tobago',
-        'Justice and Development Party') rather than several ('China and India')."""
-        if folded in _KNOWN_ORGS or _outlet(" ".join(tokens)) is not None or (
-                gazetteer.candidates(" ".join(tokens))):
-            return True
-        if "and" in tokens or "&" in tokens or "et" in tokens:
-            left = tokens[:[t in ("and", "&", "et") for t in tokens].index(True)]
-            # 'Justice and Development Party' is one name; 'Zenith Bank and Guaranty
-            # Trust Holding Company', 'China and India' and 'Pakistan and the IMF' two.
-            return bool(left) and tokens[-1].casefold() in _ORG_HEADS and not (
-                left[-1].casefold() in _ORG_HEADS or gazetteer.candidates(" ".join(left))
-                or " ".join(left).casefold() in _KNOWN_ORGS)
-        return tokens[-1].casefold() in _ORG_HEADS
 
     def _person_like(self, tokens: list[str], cue) -> bool:
         if any(t.isupper() and len(t) > 1 for t in tokens) or any(
@@ -373,6 +357,23 @@ class _Reader:
         return entities
 
 
+@lru_cache(maxsize=65536)
+def _one_name(tokens: tuple[str, ...], folded: str) -> bool:
+    """Whether a run joined by 'and' or a hyphen is one name ('Trinidad and Tobago',
+    'Justice and Development Party') rather than several ('China and India')."""
+    if folded in _KNOWN_ORGS or _outlet(" ".join(tokens)) is not None or (
+            gazetteer.candidates(" ".join(tokens))):
+        return True
+    if "and" in tokens or "&" in tokens or "et" in tokens:
+        left = tokens[:[t in ("and", "&", "et") for t in tokens].index(True)]
+        # 'Justice and Development Party' is one name; 'Zenith Bank and Guaranty
+        # Trust Holding Company', 'China and India' and 'Pakistan and the IMF' two.
+        return bool(left) and tokens[-1].casefold() in _ORG_HEADS and not (
+            left[-1].casefold() in _ORG_HEADS or gazetteer.candidates(" ".join(left))
+            or " ".join(left).casefold() in _KNOWN_ORGS)
+    return tokens[-1].casefold() in _ORG_HEADS
+
+
 def _split_span(span: _Span) -> list[_Span]:
     """The names in a run joined by 'and', '&' or a hyphen between two places."""
     parts, current, start = [], [], span.start
@@ -385,18 +386,18 @@ def _split_span(span: _Span) -> list[_Span]:
             position += len(token) + 1
             continue
         pieces = token.split("-")
-        if len(pieces) > 1 and all(pieces) and pieces[-1][0].isupper() and _place_word(
+        while len(pieces) > 1 and all(pieces) and pieces[-1][0].isupper() and _place_word(
                 pieces[0]):
             current.append(pieces[0])
             parts.append(_Span(current, start, position + len(pieces[0]), False,
                                beside_place=True))
-            current = ["-".join(pieces[1:])]
-            start = position + len(pieces[0]) + 1
-        else:
-            if not current:
-                start = position
-            current.append(token)
-        position += len(token) + 1
+            position += len(pieces[0]) + 1
+            current, start, pieces = [], position, pieces[1:]
+        rest = "-".join(pieces)
+        if not current:
+            start = position
+        current.append(rest)
+        position += len(rest) + 1
     if current:
         parts.append(_Span(current, start, span.end, False,
                            beside_place=bool(parts) and parts[-1].beside_place))
@@ -414,7 +415,7 @@ def _place_word(word: str, strict: bool = False) -> bool:
     places = gazetteer.candidates(word)
     if not places:
         return False
-    big = places[0].kind != "city" or places[0].population >= _SINGLE_CITY_POPULATION
+    big = places[0].kind != "city" or places[0].population >= gazetteer.BIG_CITY
     return big if strict else big or word not in gazetteer.given_names()
 
 
@@ -493,12 +494,32 @@ class _PeopleBySurname:
         return best
 
 
+@lru_cache(maxsize=65536)
+def _place_name(name: str, dateline: bool, common: frozenset[str]) -> str | None:
+    """The place a name is, as the article list writes it, or None: a lone word is a
+    town only if a big one, and an everyday word only if a very big one."""
+    written = _strip_generic(name)
+    places = gazetteer.candidates(written)
+    if not places or (len(written.replace(".", "")) <= 3
+                      and not written.replace(".", "").isupper()):
+        return None  # 'LA' and 'UK' are places; French 'La' and Turkish 'Of' are not
+    best = places[0]
+    if not dateline and " " not in written and (
+            (best.kind == "city" and best.population < gazetteer.BIG_CITY)
+            or (best.kind in ("city", "admin1") and written.casefold() in common
+                and best.population < _UNMISTAKABLE_CITY_POPULATION)):
+        return None
+    return best.name if best.kind == "country" else _title(written)
+
+
+@lru_cache(maxsize=65536)
 def _outlet(name: str) -> str | None:
     bare = _OUTLET_AGENCY.sub("", _OUTLET_ARTICLE.sub("", name.strip()))
     return _OUTLETS.get(bare.casefold()) and bare
 
 
-def _is_demonym_phrase(tokens: list[str]) -> bool:
+@lru_cache(maxsize=65536)
+def _is_demonym_phrase(tokens: tuple[str, ...]) -> bool:
     """'South African', 'North Koreans', 'Asian': people of a place, not a place."""
     last = tokens[-1][:-1] if tokens[-1].endswith("s") else tokens[-1]
     return (gazetteer.is_demonym(last) or last.casefold() in _REGIONAL_DEMONYMS) and all(
@@ -510,7 +531,8 @@ def _is_acronym(word: str) -> bool:
     return letters.isalpha() and letters.isupper() and 2 <= len(letters) <= 6
 
 
-def _is_org(tokens: list[str], folded: str) -> bool:
+@lru_cache(maxsize=65536)
+def _is_org(tokens: tuple[str, ...], folded: str) -> bool:
     if folded in _KNOWN_ORGS:
         return True
     if len(tokens) == 1:
@@ -528,21 +550,43 @@ def _title(written: str) -> str:
 def _spans(text: str, common: frozenset[str]):
     """Runs of capitalised words, cut free of what opens a sentence or names a role."""
     for match in _RUN.finditer(text):
-        run: list[tuple[str, int, int]] = []
-        for token in _WORD.finditer(match[0]):
-            word = token[0]
-            at = match.start() + token.start()
-            if not _capital(word) and (word not in _CONNECTORS or not run):
-                if run:  # a calendar word ends the run
-                    yield from _clean(_shed_connectors(run), text, common)
-                run = []
-                continue
-            run.append((word, at, at + len(word)))
-            if word.endswith(("'s", "’s")) and _bare(word) not in _NAMES_WITH_S:
-                yield from _clean(_shed_connectors(run), text, common)  # Iran's, Putin's
-                run = []
-        if run:
-            yield from _clean(_shed_connectors(run), text, common)
+        if match.end() - match.start() > _MAX_RUN_CHARS:
+            continue  # a line in capitals, a hostile run: no name is this long
+        at = match.start()
+        for segment in _segments(match[0]):
+            start = at + segment[0][1]
+            opens = _SENTENCE_END.search(text[max(0, start - 3):start]) is not None
+            trimmed = _trim(tuple(word for word, _, _ in segment), opens)
+            if trimmed is not None:
+                first, last, words, opens, title = trimmed
+                yield _Span(list(words), at + segment[first][1], at + segment[last][2],
+                            opens, title)
+
+
+@lru_cache(maxsize=65536)
+def _segments(run: str) -> tuple[tuple[tuple[str, int, int], ...], ...]:
+    """A run's names: (word, start, end) in the run, split where a calendar word or a
+    possessive ends a name ('Iran's', 'Putin's'), joining lower-case words shed.
+    Cached: names come again and again, within a story and across stories."""
+    segments, current = [], []
+    for token in _WORD.finditer(run):
+        word = token[0]
+        if not _capital(word) and (word not in _CONNECTORS or not current):
+            if current:  # a calendar word ends the run
+                segments.append(current)
+            current = []
+            continue
+        current.append((word, token.start(), token.end()))
+        if word.endswith(("'s", "’s")) and _bare(word) not in _NAMES_WITH_S:
+            segments.append(current)
+            current = []
+    if current:
+        segments.append(current)
+    # No name runs to more words: longer runs are read in pieces that long.
+    pieces = [segment[i:i + _MAX_NAME_WORDS] for segment in segments
+              for i in range(0, len(segment), _MAX_NAME_WORDS)]
+    return tuple(tuple(_shed_connectors(piece)) for piece in pieces
+                 if _shed_connectors(piece))
 
 
 def _shed_connectors(run):
@@ -557,13 +601,14 @@ def _is_title(word: str) -> bool:
         part in _TITLES for part in folded.split("-")))
 
 
-def _clean(run, text: str, common: frozenset[str]):
+@lru_cache(maxsize=65536)
+def _trim(raw: tuple[str, ...], opens: bool):
+    """The name in a run of words: (first, last index kept, words, opens, title) after
+    shedding what opens a sentence, demonyms and titles; None when nothing is left."""
     # "People's" inside a name stays: 'Republican People's Party'.
-    words = [w if w.endswith(("'s", "’s")) and i < len(run) - 1 else _bare(w)
-             for i, (w, _, _) in enumerate(run)]
-    opens = _SENTENCE_END.search(text[max(0, run[0][1] - 3):run[0][1]]) is not None
-    title = False
-    # Shed what opens a sentence, demonyms and titles, from the left.
+    words = [w if w.endswith(("'s", "’s")) and i < len(raw) - 1 else _bare(w)
+             for i, w in enumerate(raw)]
+    first, title = 0, False
     while words:
         head = words[0].casefold()
         if _is_title(words[0]):
@@ -576,21 +621,20 @@ def _clean(run, text: str, common: frozenset[str]):
                       and not gazetteer.candidates(words[0]) and head not in _ORG_LEADS
                       and head not in _KNOWN_ORGS)):
             break
-        run, words = run[1:], words[1:]
-        opens = False
+        words, first, opens = words[1:], first + 1, False
     while words and words[-1] in _CONNECTORS:
-        run, words = run[:-1], words[:-1]
+        words = words[:-1]
     if not words:
-        return
+        return None
     # A title inside the run ('Defence Minister Ana Ruiz', 'Judge Ana Ruiz') ends an
     # organisation-less prefix: keep the name after it. 'Foreign Ministry' keeps all.
     if words[-1].casefold() not in _ORG_HEADS:
         for position in range(len(words) - 2, 0, -1):
             if _is_title(words[position]) and words[position].casefold() not in _ORG_HEADS:
-                words, run, title = words[position + 1:], run[position + 1:], True
-                opens = False
+                words, first, title, opens = words[position + 1:], first + position + 1, \
+                    True, False
                 break
-    yield _Span(words, run[0][1], run[-1][2], opens, title)
+    return first, first + len(words) - 1, tuple(words), opens, title
 
 
 def _bare(word: str) -> str:

@@ -18,14 +18,15 @@ _DATA = resources.files("api.text").joinpath("data")
 _GENERIC_CCTLDS = frozenset({"ad", "as", "bz", "cc", "cd", "co", "dj", "fm", "io", "la", "me",
                              "ms", "nu", "sc", "sr", "su", "tv", "tk", "ws", "ai", "gg", "ly",
                              "to", "vc"})
-_BIG_CITY = 100_000
+_MAX_NAME_CHARS = 100
+BIG_CITY = 100_000  # a lone word names a city only if it is at least this big
 _KIND_RANK = {"country": 0, "continent": 1, "region": 2, "admin1": 3, "city": 4}
 
 
 def _precedence(place: Place) -> tuple:
     # 'New York', 'Washington' and 'Gaza' are the cities before the provinces.
     rank = _KIND_RANK[place.kind]
-    if place.kind == "city" and place.population >= _BIG_CITY:
+    if place.kind == "city" and place.population >= BIG_CITY:
         rank = _KIND_RANK["admin1"] - 0.5
     return rank, -place.population
 
@@ -83,11 +84,13 @@ def _index() -> tuple[dict[str, list[Place]], frozenset[str]]:
 
 def candidates(name: str) -> list[Place]:
     """Every place this name may be, countries first, then by population."""
+    if len(name) > _MAX_NAME_CHARS:
+        return []  # no place is named at such length; nor is it worth a cache entry
     return _index()[0].get(key(name), [])
 
 
 def is_demonym(word: str) -> bool:
-    return key(word) in _index()[1]
+    return len(word) <= _MAX_NAME_CHARS and key(word) in _index()[1]
 
 
 def load() -> None:
@@ -116,7 +119,7 @@ def common_words(language: str) -> frozenset[str]:
 @cache
 def everyday_words(language: str | None) -> frozenset[str]:
     """Everyday words of the text's language; French text quotes English names too."""
-    if language == "fr":
+    if language and language.split("-")[0].lower() == "fr":
         return common_words("fr") | common_words("en")
     return common_words("en")
 
