@@ -54,7 +54,8 @@ _TITLES = _words("""
     Deputy Secretary General Gen Gen. Lt Col Col. Maj Capt Sgt Admiral Adm Commander Mr
     Mr. Mrs Mrs. Ms Ms. Dr Dr. Prof Prof. Professor Sir Dame Lord Lady King Queen Prince
     Princess Sheikh Emir Sultan Pope Cardinal Bishop Archbishop Rabbi Imam Ayatollah
-    Intérieur Défense Économie Armées Santé Éducation Travail Culture Mullah Mawlawi
+    Intérieur Défense Économie Armées Santé Éducation Travail Culture Counsel Father
+    Reverend Rev Rev. Fr Fr. Pastor Brother Sister Mullah Mawlawi
     Maulana Mufti Hojatoleslam Lawmaker MP Judge Justice Me Maître Chief Senator Sen
     Sen. Rep Rep. Representative Congressman Congresswoman Governor Gov Mayor Ambassador
     Envoy Chancellor Speaker Spokesman Spokeswoman Spokesperson Chairman Chairwoman
@@ -146,10 +147,13 @@ _LEADING_ARTICLE = re.compile(r"^(?:the|la|le|les|l['’])\s*", re.IGNORECASE)
 # 'told CNBC', 'ILNA reported': an unknown name in an outlet's place.
 _STRONG_CITE = re.compile(
     r"\b(?:told|interview\s+with|quoted\s+by|a\s+déclaré\s+à|a\s+indiqué\s+à|"
-    r"a\s+confié\s+à)(?:\s+(?:the|la|le|l['’]))?(?:\s+(?:official|state-run|state|"
+    r"a\s+confié\s+à|contactée?s?\s+par|interrogée?s?\s+par|jointe?s?\s+par)(?:\s+(?:the|la|le|l['’]))?(?:\s+(?:official|state-run|state|"
     r"semi-official|private|local|news|broadcaster|daily|newspaper|channel|television|"
     r"outlet|magazine|weekly|quotidien|chaîne|hebdomadaire|journal|website)){0,3}\s*$",
     re.IGNORECASE)
+# What an outlet does and an organisation seldom does: 'NDTV reported'.
+_REPORTED = re.compile(r"^['’]?s?\s*(?:,\s*)?(?:reported|reports|quoted|broadcast|aired|"
+                       r"rapporte|a\s+rapporté)\b", re.IGNORECASE)
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|outside|across|around|into|à|en|près\s+de)"
                            r"(?:\s+the)?\s*$", re.IGNORECASE)
 # Surnames used on their own with a speech verb: 'Saka said', 'said Saka'.
@@ -168,6 +172,12 @@ _NOT_NAMES = frozenset({"ai", "gdp", "ceo", "pdg", "tv", "pm", "mp", "dna", "hiv
                         "uav", "id", "cfo", "coo", "cto", "vip", "faq", "pc", "sms", "gps",
                         "ceos", "mps", "evs", "ngo", "ngos", "un-", "it"})
 _DIGIT = re.compile(r"\d")
+_LETTERS_THEN_DIGITS = re.compile(r"[A-Z][A-Za-z]*\d{1,3}$")
+# 'the daily Mwananchi', 'broadcaster TVN24', 'news agency Petra': an outlet named.
+_OUTLET_BEFORE = re.compile(
+    r"\b(?:news\s+agency|agency|daily|newspaper|broadcaster|weekly|channel|television|"
+    r"radio|website|outlet|tabloid|magazine|quotidien|hebdomadaire|chaîne|radio|site)"
+    r"\s*$", re.IGNORECASE)
 _NAMES_WITH_S = frozenset({"People", "Children", "Women", "Workers", "Men", "Veterans"})
 _GENERIC_PLACE_WORDS = frozenset({"province", "provinces", "state", "region", "district",
                                   "county", "city", "governorate", "prefecture", "oblast",
@@ -260,6 +270,8 @@ class _Reader:
         if len(tokens) == 1 and folded in self.expansions and before.endswith("("):
             self.found.append(("organisations", self.expansions[folded][0]))
             return
+        if not whole and "of" in tokens and self._person_of(span):
+            return
         if not whole and len(tokens) > 1 and not _one_name(tuple(tokens), folded):
             parts = _split_span(span)
             if len(parts) > 1:
@@ -267,12 +279,15 @@ class _Reader:
                     self.read(part, whole=True)
                 return
         outlet = _outlet(joined)
+        if outlet is None and _OUTLET_BEFORE.search(before) and folded not in _KNOWN_ORGS:
+            outlet = joined
         if outlet is not None or (len(tokens) > 1 and tokens[-1].casefold() in _OUTLET_HEADS
                                   and folded not in _KNOWN_ORGS):
             if _CITE_BEFORE.search(before) or _CITE_AFTER.match(after):
                 self.found.append(("cited_sources", outlet or joined))
             return
-        if _is_acronym(joined) and folded not in _KNOWN_ORGS and _STRONG_CITE.search(before):
+        if _is_acronym(joined) and folded not in _KNOWN_ORGS and (
+                _STRONG_CITE.search(before) or _REPORTED.match(after)):
             self.found.append(("cited_sources", joined))
             return
         if _is_demonym_phrase(tuple(tokens)) or folded in _NOT_NAMES:
@@ -307,6 +322,21 @@ class _Reader:
             self.found.append(("maybe-organisation", joined))
         elif len(tokens) <= 4 and not any(_is_acronym(t) for t in tokens):
             self.found.append(("people", joined))  # 'Xóchitl Gálvez': names, not words
+
+    def _person_of(self, span: _Span) -> bool:
+        """'Paolo Reyes of the University of the Philippines', 'Ana Ruiz of Neuquén': a
+        person, then where they are from, read apart."""
+        at = span.tokens.index("of")
+        left, right = span.tokens[:at], span.tokens[at + 1:]
+        while right and right[0] in _CONNECTORS:
+            right = right[1:]
+        if not (2 <= len(left) <= 4 and right and left[0] in gazetteer.given_names()
+                and left[-1].casefold() not in _ORG_HEADS and not _is_title(left[-1])):
+            return False
+        end = span.start + len(" ".join(left))
+        self.read(_Span(left, span.start, end, span.opens_sentence, span.title), whole=True)
+        self.read(_Span(right, span.end - len(" ".join(right)), span.end, False), whole=True)
+        return True
 
     def _person_like(self, tokens: list[str], cue) -> bool:
         if any(t.isupper() and len(t) > 1 for t in tokens) or any(
@@ -435,18 +465,22 @@ def _expansions(text: str) -> dict[str, tuple[str, int, int]]:
                              text.rfind("\n", window, match.start()), window - 1)
         words = text[sentence_start + 1:match.start()].split()[-min(len(short) + 10, 18):]
         long_form = _long_form(short, " ".join(words))
-        if not long_form:
+        if long_form:
+            long_form = _LEADING_ARTICLE.sub("", long_form).strip(" ,")
+        if not (long_form and long_form[0].isupper() and " " in long_form):
             # 'Justice and Development Party (AKP)': named in another language.
             runs = list(_RUN.finditer(" ".join(words)))
             if runs and runs[-1].end() == len(" ".join(words)) and (
                     runs[-1][0].split()[-1].casefold() in _ORG_HEADS):
-                long_form = runs[-1][0]
-        if long_form:
-            long_form = _LEADING_ARTICLE.sub("", long_form).strip(" ,")
-            if long_form and long_form[0].isupper() and " " in long_form:
-                end = match.start()
-                start = text.rfind(long_form, window, end)
-                found.setdefault(short.casefold(), (long_form, start, start + len(long_form)))
+                # "Erdogan's Justice and Development Party": the name after the owner.
+                named = runs[-1][0].split()
+                owners = [i for i, word in enumerate(named) if word.endswith(("'s", "’s"))
+                          and _bare(word) not in _NAMES_WITH_S]
+                long_form = " ".join(named[owners[-1] + 1:] if owners else named)
+        if long_form and long_form[0].isupper() and " " in long_form:
+            end = match.start()
+            start = text.rfind(long_form, window, end)
+            found.setdefault(short.casefold(), (long_form, start, start + len(long_form)))
     return found
 
 
@@ -515,15 +549,20 @@ def _place_name(name: str, dateline: bool, common: frozenset[str]) -> str | None
 @lru_cache(maxsize=65536)
 def _outlet(name: str) -> str | None:
     bare = _OUTLET_AGENCY.sub("", _OUTLET_ARTICLE.sub("", name.strip()))
-    return _OUTLETS.get(bare.casefold()) and bare
+    if bare.casefold() in _OUTLETS or (
+            "-" in bare and bare.split("-")[0].casefold() in _OUTLETS):  # Interfax-Ukraine
+        return bare
+    return None
 
 
 @lru_cache(maxsize=65536)
 def _is_demonym_phrase(tokens: tuple[str, ...]) -> bool:
     """'South African', 'North Koreans', 'Asian': people of a place, not a place."""
     last = tokens[-1][:-1] if tokens[-1].endswith("s") else tokens[-1]
-    return (gazetteer.is_demonym(last) or last.casefold() in _REGIONAL_DEMONYMS) and all(
-        t.casefold() in _COMPASS for t in tokens[:-1])
+    whole = " ".join((*tokens[:-1], last))
+    return gazetteer.is_demonym(whole) or (
+        (gazetteer.is_demonym(last) or last.casefold() in _REGIONAL_DEMONYMS)
+        and all(t.casefold() in _COMPASS for t in tokens[:-1]))
 
 
 def _is_acronym(word: str) -> bool:
@@ -615,8 +654,13 @@ def _trim(raw: tuple[str, ...], opens: bool):
             if words[-1].casefold() in _ORG_HEADS:
                 break  # 'Foreign Ministry', 'Justice Department'
             title = True
-        elif not (gazetteer.is_demonym(words[0]) or words[0] in _CONNECTORS
-                  or (opens and head in gazetteer.known_words()
+        elif not ((gazetteer.is_demonym(words[0])
+                   # 'Indian National Congress', 'Nigerian Exchange' keep theirs
+                   and words[-1].casefold() not in _ORG_HEADS)
+                  or words[0] in _CONNECTORS
+                  or (opens and not (words[0].isupper() and len(words[0]) > 1)  # 'PCB'
+
+                      and head in gazetteer.known_words()
                       and words[0] not in gazetteer.given_names()
                       and not gazetteer.candidates(words[0]) and head not in _ORG_LEADS
                       and head not in _KNOWN_ORGS)):
@@ -650,8 +694,8 @@ def _bare(word: str) -> str:
 
 def _capital(word: str) -> bool:
     bare = _bare(word)
-    if _DIGIT.search(bare):
-        return False  # COP30, N8.2bn, Chandrayaan-3
+    if _DIGIT.search(bare) and not _LETTERS_THEN_DIGITS.match(bare):
+        return False  # N8.2bn, Chandrayaan-3; but TVN24, TF1, G20
     if bare[:3] in ("al-", "el-", "as-", "ad-", "an-") and len(bare) > 3:
         return bare[3].isupper()  # al-Sisi, el-Sayed
     return bool(bare) and bare[0].isupper() and bare.casefold() not in _CALENDAR
