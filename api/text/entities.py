@@ -174,10 +174,10 @@ _NOT_NAMES = frozenset({"ai", "gdp", "ceo", "pdg", "tv", "pm", "mp", "dna", "hiv
 _DIGIT = re.compile(r"\d")
 _LETTERS_THEN_DIGITS = re.compile(r"[A-Z][A-Za-z]*\d{1,3}$")
 # 'the daily Mwananchi', 'broadcaster TVN24', 'news agency Petra': an outlet named.
-_OUTLET_BEFORE = re.compile(
-    r"\b(?:news\s+agency|agency|daily|newspaper|broadcaster|weekly|channel|television|"
-    r"radio|website|outlet|tabloid|magazine|quotidien|hebdomadaire|chaîne|radio|site)"
-    r"\s*$", re.IGNORECASE)
+_OUTLET_DESCRIPTORS = frozenset({
+    "agency", "daily", "newspaper", "broadcaster", "weekly", "channel", "television",
+    "radio", "website", "outlet", "tabloid", "magazine", "quotidien", "hebdomadaire",
+    "chaîne", "site"})
 _NAMES_WITH_S = frozenset({"People", "Children", "Women", "Workers", "Men", "Veterans"})
 _GENERIC_PLACE_WORDS = frozenset({"province", "provinces", "state", "region", "district",
                                   "county", "city", "governorate", "prefecture", "oblast",
@@ -279,7 +279,8 @@ class _Reader:
                     self.read(part, whole=True)
                 return
         outlet = _outlet(joined)
-        if outlet is None and _OUTLET_BEFORE.search(before) and folded not in _KNOWN_ORGS:
+        if outlet is None and before[-12:].rstrip().rpartition(" ")[2].casefold() in (
+                _OUTLET_DESCRIPTORS) and folded not in _KNOWN_ORGS:
             outlet = joined
         if outlet is not None or (len(tokens) > 1 and tokens[-1].casefold() in _OUTLET_HEADS
                                   and folded not in _KNOWN_ORGS):
