@@ -55,16 +55,16 @@ _TITLES = _words("""
     Mr. Mrs Mrs. Ms Ms. Dr Dr. Prof Prof. Professor Sir Dame Lord Lady King Queen Prince
     Princess Sheikh Emir Sultan Pope Cardinal Bishop Archbishop Rabbi Imam Ayatollah
     Intérieur Défense Économie Armées Santé Éducation Travail Culture Counsel Father
-    Reverend Rev Rev. Fr Fr. Pastor Brother Sister Mullah Mawlawi
-    Maulana Mufti Hojatoleslam Lawmaker MP Judge Justice Me Maître Chief Senator Sen
-    Sen. Rep Rep. Representative Congressman Congresswoman Governor Gov Mayor Ambassador
-    Envoy Chancellor Speaker Spokesman Spokeswoman Spokesperson Chairman Chairwoman
-    Chair CEO Director Coach Captain Manager Striker Midfielder Defender Goalkeeper
-    Officer Inspector Commissioner Attorney Prosecutor Lawyer Mme M. Ministre Président
-    Présidente Premier Général Docteur Madame Monsieur Maître Juge Colonel Lieutenant
-    Major Sergeant Senior Special Acting Former Opposition Leader Economy Health Trade
-    Energy Labour Labor Education Culture Agriculture Transport Home State Supreme
-    Commander-in-Chief Minister- President President-elect Saint St St.
+    Reverend Rev Rev. Fr Fr. Pastor Brother Sister Datuk Dato Dato' Datin Tun Tan Sports
+    Mullah Mawlawi Maulana Mufti Hojatoleslam Lawmaker MP Judge Justice Me Maître Chief
+    Senator Sen Sen. Rep Rep. Representative Congressman Congresswoman Governor Gov
+    Mayor Ambassador Envoy Chancellor Speaker Spokesman Spokeswoman Spokesperson
+    Chairman Chairwoman Chair CEO Director Coach Captain Manager Striker Midfielder
+    Defender Goalkeeper Officer Inspector Commissioner Attorney Prosecutor Lawyer Mme M.
+    Ministre Président Présidente Premier Général Docteur Madame Monsieur Maître Juge
+    Colonel Lieutenant Major Sergeant Senior Special Acting Former Opposition Leader
+    Economy Health Trade Energy Labour Labor Education Culture Agriculture Transport
+    Home Supreme Commander-in-Chief Minister- President President-elect Saint St St.
 """)
 _ORG_HEADS = _words("""
     Ministry Ministries Party Council Bank Company Corp Corp. Corporation Inc Inc. Ltd
@@ -122,7 +122,7 @@ _OUTLET_AGENCY = re.compile(r"\s+(?:news\s+)?agency$", re.IGNORECASE)
 _OUTLET_HEADS = frozenset({"news", "times", "post", "press", "television", "tv", "radio",
                            "herald", "tribune", "journal", "gazette", "daily", "telegraph",
                            "observer", "chronicle", "broadcasting", "channel", "wire",
-                           "newspaper", "magazine", "agency", "monde", "figaro", "express"})
+                           "newspaper", "magazine", "monde", "figaro", "express"})
 _CITE_BEFORE = re.compile(
     r"(?:\b(?:told|to|by|with|according\s+to|quoted\s+by|cited\s+by|reported\s+by|in|on|"
     r"selon|à|a\s+indiqué\s+à|a\s+déclaré\s+à|a\s+affirmé\s+à|a\s+rapporté|de|par)"
@@ -159,6 +159,11 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|outside|across|around|into|à|
 # Surnames used on their own with a speech verb: 'Saka said', 'said Saka'.
 _SURNAME_CUE = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]++(?=,?\s+(?:said|says|told|added|noted|"
                           r"warned|argued|wrote|a\s+déclaré|a\s+dit|a\s+ajouté)\b)")
+# 'Lake Victoria', 'Canary Islands': the kind of place is in the name.
+_LAND_LEADS = frozenset({"lake", "mount", "mt", "mt.", "gulf", "bay", "cape", "isle"})
+_LAND_HEADS = frozenset({"river", "islands", "island", "sea", "gulf", "bay", "valley",
+                         "desert", "mountains", "hills", "strait", "peninsula", "plateau",
+                         "basin", "coast", "delta", "lake", "highlands", "archipelago"})
 _COMPASS = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern",
                       "western", "central", "upper", "lower", "greater", "north-west",
                       "north-east", "south-west", "south-east", "northwest", "northeast",
@@ -267,7 +272,8 @@ class _Reader:
         if self.expansions and any(start <= span.start and span.end <= end
                                    for _, (_, start, end) in self.expansions.items()):
             return  # inside a long form spelled out before its acronym: read as one
-        if len(tokens) == 1 and folded in self.expansions and before.endswith("("):
+        if len(tokens) == 1 and folded in self.expansions and before.endswith("(") and not (
+                _outlet_like(self.expansions[folded][0])):
             self.found.append(("organisations", self.expansions[folded][0]))
             return
         if not whole and "of" in tokens and self._person_of(span):
@@ -299,7 +305,9 @@ class _Reader:
         if self.add_place(joined):
             return
         if span.beside_place or (len(tokens) > 1 and tokens[0].casefold() in _COMPASS
-                                 and gazetteer.candidates(" ".join(tokens[1:]))):
+                                 and gazetteer.candidates(" ".join(tokens[1:]))) or (
+                len(tokens) > 1 and (tokens[0].casefold() in _LAND_LEADS
+                                     or tokens[-1].casefold() in _LAND_HEADS)):
             self.found.append(("places", joined))  # 'North Darfur', 'East Azerbaijan'
             return
         if len(tokens) == 1:
@@ -346,10 +354,11 @@ class _Reader:
         if tokens[-1] in self.surnames_used or cue():
             return True
         first = tokens[0].split("-")[0]
-        # Famous surnames are everyday words to a word list: only the rest must not be.
-        return first in gazetteer.given_names() and not any(
+        # Famous surnames are everyday words to a word list, and so are some middle
+        # names ('Cristian Pop Dumitrescu'): a short name goes by its given name.
+        return first in gazetteer.given_names() and (len(tokens) <= 3 or not any(
             t.casefold() in self.common and t not in gazetteer.given_names()
-            for t in tokens[1:-1])
+            and t not in _CONNECTORS for t in tokens[1:-1]))
 
     def result(self) -> Entities:
         people = _PeopleBySurname(name for kind, name in self.found if kind == "people")
@@ -377,7 +386,7 @@ class _Reader:
                 name = people.fullest(name) or name
             elif kind in ("organisations", "cited_sources"):
                 long_form = self.expansions.get(name.casefold())
-                if long_form and kind == "organisations":
+                if long_form and kind == "organisations" and not _outlet_like(long_form[0]):
                     name = long_form[0]
                 if kind == "organisations" and _outlet(name):
                     continue
@@ -566,6 +575,13 @@ def _is_demonym_phrase(tokens: tuple[str, ...]) -> bool:
         and all(t.casefold() in _COMPASS for t in tokens[:-1]))
 
 
+def _outlet_like(name: str) -> bool:
+    """'Saudi Press Agency', 'Associated Press of Pakistan': an outlet by its name."""
+    return _outlet(name) is not None or any(
+        word.casefold() in ("press", "news", "television", "radio", "broadcasting")
+        for word in name.split())
+
+
 def _is_acronym(word: str) -> bool:
     letters = word.replace(".", "").replace("&", "")
     return letters.isalpha() and letters.isupper() and 2 <= len(letters) <= 6
@@ -641,6 +657,21 @@ def _is_title(word: str) -> bool:
         part in _TITLES for part in folded.split("-")))
 
 
+def _opens_no_name(words: list[str], head: str, opens: bool) -> bool:
+    """Whether the first word is to be shed: an age, a demonym (not inside an institution's
+    name: 'Indian National Congress'), a joining word, or an everyday word that opens a
+    sentence (not an acronym: 'PCB'; not a given name, place or institution word)."""
+    if head.endswith("-year-old") or words[0] in _CONNECTORS:
+        return True
+    if gazetteer.is_demonym(words[0]):
+        return words[-1].casefold() not in _ORG_HEADS
+    return (opens and not (words[0].isupper() and len(words[0]) > 1)
+            and head in gazetteer.known_words()
+            and words[0] not in gazetteer.given_names()
+            and not (len(words[0]) > 3 and gazetteer.candidates(words[0]))
+            and head not in _ORG_LEADS and head not in _KNOWN_ORGS)
+
+
 @lru_cache(maxsize=65536)
 def _trim(raw: tuple[str, ...], opens: bool):
     """The name in a run of words: (first, last index kept, words, opens, title) after
@@ -655,16 +686,7 @@ def _trim(raw: tuple[str, ...], opens: bool):
             if words[-1].casefold() in _ORG_HEADS:
                 break  # 'Foreign Ministry', 'Justice Department'
             title = True
-        elif not ((gazetteer.is_demonym(words[0])
-                   # 'Indian National Congress', 'Nigerian Exchange' keep theirs
-                   and words[-1].casefold() not in _ORG_HEADS)
-                  or words[0] in _CONNECTORS
-                  or (opens and not (words[0].isupper() and len(words[0]) > 1)  # 'PCB'
-
-                      and head in gazetteer.known_words()
-                      and words[0] not in gazetteer.given_names()
-                      and not gazetteer.candidates(words[0]) and head not in _ORG_LEADS
-                      and head not in _KNOWN_ORGS)):
+        elif not _opens_no_name(words, head, opens):
             break
         words, first, opens = words[1:], first + 1, False
     while words and words[-1] in _CONNECTORS:
@@ -673,7 +695,8 @@ def _trim(raw: tuple[str, ...], opens: bool):
         return None
     # A title inside the run ('Defence Minister Ana Ruiz', 'Judge Ana Ruiz') ends an
     # organisation-less prefix: keep the name after it. 'Foreign Ministry' keeps all.
-    if words[-1].casefold() not in _ORG_HEADS:
+    if words[-1].casefold() not in _ORG_HEADS and words[0].casefold() not in _ORG_HEADS:
+        # ('Ministry of Foreign Affairs' keeps all too.)
         for position in range(len(words) - 2, 0, -1):
             if _is_title(words[position]) and words[position].casefold() not in _ORG_HEADS:
                 words, first, title, opens = words[position + 1:], first + position + 1, \
