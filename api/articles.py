@@ -36,7 +36,7 @@ from .http import (
 )
 from .ingest import RAW_EXAMPLE, article_body, article_from_request, article_from_text
 from .listing import count_articles, facet_counts, list_articles, page_etag
-from .models import Article, ArticleBand, ArticleMinHash
+from .models import Article, ArticleBand, ArticleMinHash, drop_extracted
 from .negotiation import (
     ITEM_TYPES,
     LD_JSON,
@@ -99,7 +99,8 @@ def _conditional_get(article: Article):
 
 def writable_fields(article: Article) -> dict:
     """The article as a client would PUT it: the base a merge patch applies to."""
-    return store.without_extracted(article, ArticleSchema(exclude=READ_ONLY_FIELDS).dump(article))
+    return drop_extracted(ArticleSchema(exclude=READ_ONLY_FIELDS).dump(article),
+                          article.entity_basis)
 
 
 def similar_articles(article_id: str, limit: int) -> list[dict]:

@@ -30,7 +30,7 @@ from .text import entities
 from .text.entities import place_details
 from .text.gazetteer import zone_for_domain
 
-# Names of the list fields an article carries, in the order the API shows them.
+# The lists the server extracts when a write leaves them out (api/text/entities.py).
 ENTITY_FIELDS = entities.FIELDS
 
 
@@ -51,6 +51,9 @@ def legacy_extraction(row: dict) -> dict:
                                      if row.get(name) in ([], None))
         row["extractor_version"] = 0 if row["extracted_lists"] else None
     return row
+
+
+# Names of the list fields an article carries, in the order the API shows them.
 LIST_FIELDS = ("authors", "tags", "people", "places", "organisations", "cited_sources")
 
 

@@ -325,11 +325,6 @@ def columns_for(data: dict, stored: Article | None = None,
     }
 
 
-def without_extracted(article: Article, document: dict) -> dict:
-    """An article's document as a client would write it back (see drop_extracted)."""
-    return drop_extracted(document, article.entity_basis)
-
-
 def preview(data: dict) -> Article:
     """The article a write of data would store, not stored."""
     columns = columns_for(data, None, derive(data, signature=False))

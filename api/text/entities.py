@@ -229,7 +229,7 @@ def extract_entities(headline: str, body: str | None, dateline: dict | None = No
     place = ((dateline or {}).get("place") or "").split(",")[0].strip()
     if place:
         reader.add_place(place, dateline=True)
-    for span in _spans(text, reader.common):
+    for span in _spans(text):
         reader.read(span)
     return reader.result()
 
@@ -603,7 +603,7 @@ def _title(written: str) -> str:
     return written.title() if written.isupper() else written
 
 
-def _spans(text: str, common: frozenset[str]):
+def _spans(text: str):
     """Runs of capitalised words, cut free of what opens a sentence or names a role."""
     for match in _RUN.finditer(text):
         if match.end() - match.start() > _MAX_RUN_CHARS:
