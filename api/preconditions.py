@@ -16,10 +16,11 @@ from .models import Article
 
 
 def article_etag(article: Article, *variant: str) -> str:
-    """Strong validator: the version, and duplicate_of, which changes when other articles
-    come and go without this one's version moving."""
-    marker = (f"d{article.duplicate_of[-12:]}",) if article.duplicate_of else ()
-    return strong_etag(article.version, article.id, *marker, *variant)
+    """Strong validator of the article's version. duplicate_of is left out: it follows
+    other articles coming and going, and a tag that moved with it would refuse writes
+    that conflict with nothing (412) and tell a cache the article changed when it did
+    not."""
+    return strong_etag(article.version, article.id, *variant)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,21 @@ def test_deleted_copy_no_longer_makes_others_duplicates(client, create):
     assert client.get(f"/articles/{copy['id']}").json["duplicate_of"] is None
 
 
+def test_an_articles_etag_stays_when_its_original_is_deleted(client, create):
+    first = create(external_id="1", url=None)
+    copy = create(external_id="2", url=None)
+    held = client.get(f"/articles/{copy['id']}").headers["ETag"]
+
+    client.delete(f"/articles/{first['id']}")
+    read = client.get(f"/articles/{copy['id']}")
+    patched = client.patch(f"/articles/{copy['id']}", json={"summary": "Checked."},
+                           headers={"If-Match": held,
+                                    "Content-Type": "application/merge-patch+json"})
+
+    assert read.json["duplicate_of"] is None and read.headers["ETag"] == held
+    assert patched.status_code == 200, patched.json
+
+
 def test_natural_key_put_brings_a_deleted_article_back(client, create, sample):
     created = create()
     client.delete(f"/articles/{created['id']}")
