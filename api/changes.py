@@ -19,10 +19,10 @@ from schemas.revision import (
 )
 
 from . import store
-from .db import database
+from .db import database, reading_primary
 from .errors import Problem
 from .http import JSON, Blueprint, produces
-from .journal import last_seq
+from .journal import feed_epoch, last_seq
 from .models import ArticleEntity, Revision
 
 blp = Blueprint("changes", __name__, description="The change feed.")
@@ -60,9 +60,35 @@ def read_changes(query: dict, since: int) -> tuple[list[Revision], int]:
     return rows, max(ceiling, since)
 
 
-def _change(row: Revision) -> dict:
-    return {"seq": str(row.seq), "id": row.article_id, "op": row.op, "version": row.version,
-            "at": row.at}
+def position(epoch: str, seq: int) -> str:
+    return f"{epoch}-{seq}"
+
+
+def start_of(since: str | None) -> tuple[str, int]:
+    """The feed's epoch and the number a client's position names (none: the beginning).
+    A position of another epoch, or past the end, is gone (410): the client's copy was
+    made from a feed this database no longer has (it was restored from a backup)."""
+    # The primary decides: a replica behind it may not have reached a position yet.
+    with reading_primary():
+        epoch, ceiling = feed_epoch(), last_seq()
+    if since is None:
+        return epoch, 0
+    claimed, _, number = since.rpartition("-")
+    seq = int(number)
+    if claimed not in ("", epoch):
+        raise Problem(410, "This position belongs to an earlier copy of the feed (the "
+                           "database was restored since): resync from the beginning, "
+                           "without since.", kind="feed-epoch-changed", epoch=epoch)
+    if seq > ceiling:
+        raise Problem(410, "This position is past the end of the feed, which was reset or "
+                           "restored since: resync from the beginning, without since.",
+                      kind="feed-position-gone", epoch=epoch, last_seq=position(epoch, ceiling))
+    return epoch, seq
+
+
+def _change(row: Revision, epoch: str) -> dict:
+    return {"seq": position(epoch, row.seq), "id": row.article_id, "op": row.op,
+            "version": row.version, "at": row.at}
 
 
 @contextlib.contextmanager
@@ -95,18 +121,18 @@ def _wait_for_changes(query: dict, since: int) -> tuple[list[Revision], int]:
     return rows, last
 
 
-def _event_stream(query: dict, since: int) -> Response:
+def _event_stream(query: dict, epoch: str, since: int) -> Response:
     slot = _waiting_slot()
     slot.__enter__()  # before the response starts, so a full server answers 503
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    response = Response(stream_with_context(_changes_as_events(query, since)),
+    response = Response(stream_with_context(_changes_as_events(query, epoch, since)),
                         mimetype=EVENT_STREAM, headers=headers)
     # Runs when the server closes the response, however the stream ended.
     response.call_on_close(lambda: slot.__exit__(None, None, None))
     return response
 
 
-def _changes_as_events(query: dict, since: int):
+def _changes_as_events(query: dict, epoch: str, since: int):
     schema = ChangeSchema()
     position, deadline = since, time.monotonic() + query["timeout"]
     quiet_since = time.monotonic()
@@ -114,8 +140,8 @@ def _changes_as_events(query: dict, since: int):
     while time.monotonic() < deadline:
         rows, position = read_changes(query, position)
         for row in rows:
-            data = json.dumps(schema.dump(_change(row)))
-            yield f"id: {row.seq}\nevent: change\ndata: {data}\n\n"
+            change = _change(row, epoch)
+            yield f"id: {change['seq']}\nevent: change\ndata: {json.dumps(schema.dump(change))}\n\n"
         if rows:
             quiet_since = time.monotonic()
             continue
@@ -141,6 +167,9 @@ class Changes(MethodView):
         "schema": {"type": "string", "pattern": POSITION_PATTERN}}])
     @blp.arguments(ChangeQuerySchema, location="query", error_status_code=400)
     @blp.response(200, ChangePageSchema)
+    @blp.alt_response(410, response="GONE", description="`since` (or Last-Event-ID) names "
+                      "a position of another epoch or past the end: resync from the "
+                      "beginning.")
     def get(self, query):
         """List changes to articles in the order they were committed"""
         wants_stream = request.accept_mimetypes.best_match((JSON, EVENT_STREAM)) == EVENT_STREAM
@@ -148,11 +177,12 @@ class Changes(MethodView):
         if resume is not None and not _POSITION.match(resume):
             raise Problem(400, "Last-Event-ID must be a seq this feed sent.",
                           kind="invalid-position")
-        since = int(query.get("since") or (resume if wants_stream else None) or 0)
+        epoch, since = start_of(query.get("since") or (resume if wants_stream else None))
         if wants_stream:
-            return _event_stream(query, since)
+            return _event_stream(query, epoch, since)
         if query["feed"] == "longpoll":
             rows, last = _wait_for_changes(query, since)
         else:
             rows, last = read_changes(query, since)
-        return {"changes": [_change(row) for row in rows], "last_seq": str(last)}
+        return {"changes": [_change(row, epoch) for row in rows],
+                "last_seq": position(epoch, last)}

@@ -36,6 +36,22 @@ _hop_count = _whole_number(0, 5, "how many proxies, 0 to 5")
 _port = _whole_number(1, 65535, "a port number from 1 to 65535")
 
 
+_SECONDS_PER = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(raw: str) -> int:
+    """Seconds, from a number of seconds or a number with a unit: 90s, 30m, 24h, 7d."""
+    text = raw.strip().lower()
+    unit = _SECONDS_PER.get(text[-1:])
+    try:
+        seconds = int(text[:-1] if unit else text) * (unit or 1)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise ValueError("expected a duration such as 3600, 90m, 24h or 7d")
+    return seconds
+
+
 def _database_url(raw: str) -> str:
     if raw == "sqlite:///" or not raw.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST/DB")
@@ -146,6 +162,10 @@ SETTINGS = (
     Setting("HOST", "127.0.0.1", str, "Address `dateline serve` listens on."),
     Setting("PORT", 8000, _port, "Port `dateline serve` listens on."),
     Setting("WORKERS", 2, _positive_int, "Worker processes `dateline serve` starts."),
+    Setting("IDEMPOTENCY_TTL", 86400, _duration,
+            "How long an Idempotency-Key and its stored answer are kept (seconds, or 90m, "
+            "24h, 7d): a retry within it replays the answer; after it the key may be used "
+            "again, and the answer is purged as writes go on."),
     Setting("KEY_CACHE_SECONDS", 5, _whole_number(0, 300, "seconds, 0 to 300"),
             "How long a worker trusts an API key it has checked before asking the database "
             "again: a revoked key stops working everywhere within this time (at once on "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from typing import Any
 from flask import g, has_request_context
 
 from .db import WriteGroup, database, insert_rows
-from .models import Article, FeedPosition, Revision, legacy_extraction
+from .models import Article, FeedPosition, Revision, Setting, legacy_extraction
 
 _pending: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "dateline_pending_revisions", default=None)
@@ -206,6 +207,22 @@ def from_snapshot(text: str) -> Article:
         if row.get(name) is not None:
             row[name] = datetime.fromisoformat(row[name])
     return Article(**row)
+
+
+_EPOCH_SETTING = "feed_epoch"
+
+
+def feed_epoch() -> str:
+    """The random id of this database's feed (migration 0013), which a restore renews:
+    positions from before it belong to another feed."""
+    return Setting.get_by_id(_EPOCH_SETTING).value
+
+
+def new_feed_epoch() -> str:
+    """Start a new feed epoch: every position handed out before is refused (410)."""
+    epoch = secrets.token_hex(4)
+    Setting.update(value=epoch).where(Setting.key == _EPOCH_SETTING).execute()
+    return epoch
 
 
 def last_seq() -> int:

@@ -244,14 +244,21 @@ class ArticleBand(BaseModel):
 
 
 class IdempotencyKey(BaseModel):
-    key = CharField(max_length=255, primary_key=True)
+    """A write's Idempotency-Key, per API key: claimed before the write (status NULL
+    while it is in flight), then holding the answer to replay until it expires."""
+
+    key_id = CharField(max_length=36)
+    key = CharField(max_length=255)
     method = CharField(max_length=8)
     path = CharField(max_length=2048)
     request_hash = CharField(max_length=64)
-    status = IntegerField()
-    headers = TextField()
-    body = TextField()
+    status = IntegerField(null=True)
+    headers = TextField(null=True)
+    body = TextField(null=True)
     created_at = InstantField()
+
+    class Meta:
+        primary_key = CompositeKey("key_id", "key")
 
 
 class Setting(BaseModel):

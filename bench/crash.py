@@ -234,7 +234,7 @@ def check_feed(port: int, secret: str, articles: list[Article]) -> dict:
         if not doc["changes"]:
             break
         for change in doc["changes"]:
-            seqs.append(int(change["seq"]))
+            seqs.append(int(change["seq"].rpartition("-")[2]))
             history.setdefault(change["id"], []).append(change)
         since = doc["last_seq"]
     mismatches = set(history) - {article.id for article in articles}

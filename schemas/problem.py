@@ -45,3 +45,7 @@ class ProblemSchema(Schema):
         "enum": list(SCOPES)})
     needed_scope = fields.String(metadata={
         "description": "On 403, the scope the request needs.", "enum": list(SCOPES)})
+    epoch = fields.String(metadata={
+        "description": "On a change-feed 410, the feed's current epoch."})
+    last_seq = fields.String(metadata={
+        "description": "On a change-feed 410 for a position past the end, the end."})

@@ -66,8 +66,10 @@ class ChangePageSchema(Schema):
 
 
 MAX_FEED_PAGE = 1000
-# A feed position as the feed writes it (seq, last_seq, an event's id).
-POSITION_PATTERN = r"^[0-9]{1,18}$"
+# A feed position as the feed writes it (seq, last_seq, an event's id): the feed's
+# epoch, then the number of the change. Bare numbers are positions written by releases
+# before epochs, read in the current epoch.
+POSITION_PATTERN = r"^(?:[0-9a-f]{8}-)?[0-9]{1,18}$"
 MAX_WAIT_SECONDS = 60
 
 
@@ -80,7 +82,9 @@ class ChangeQuerySchema(Schema):
     since = fields.String(validate=validate.Regexp(POSITION_PATTERN, error=(
         "Must be a last_seq or seq this feed returned.")), metadata={
         "description": "Return the changes after this position (a previous `last_seq` or "
-                       "`seq`); absent: from the beginning."})
+                       "`seq`); absent: from the beginning. A position from before the "
+                       "database was restored from a backup (another epoch), or past the "
+                       "end of the feed, answers 410: resync from the beginning."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_FEED_PAGE),
                            metadata={"description": f"Changes per page, 1 to {MAX_FEED_PAGE}."})
     source = CommaList(Domain(), validate=validate.Length(max=50), metadata={

@@ -6,6 +6,7 @@ import random
 import threading
 import time
 
+from api.journal import new_feed_epoch
 from api.models import Article
 
 
@@ -73,6 +74,54 @@ def test_a_forged_position_is_400(client):
     assert response.content_type == "application/problem+json"
 
 
+def test_positions_carry_the_feeds_epoch(client, create):
+    create()
+
+    page = _feed(client)
+    epoch = page["last_seq"].partition("-")[0]
+
+    assert len(epoch) == 8
+    assert all(c["seq"].startswith(f"{epoch}-") for c in page["changes"])
+
+
+def test_a_position_from_another_epoch_is_gone(app, client, create):
+    create()
+    position = _feed(client)["last_seq"]
+    with app.app_context():
+        new_feed_epoch()
+
+    response = client.get(f"/changes?since={position}")
+
+    assert response.status_code == 410
+    assert response.content_type == "application/problem+json"
+    assert "resync" in response.json["detail"]
+    assert _feed(client)["last_seq"].partition("-")[0] == response.json["epoch"]
+
+
+def test_a_position_past_the_end_is_gone_in_every_form(client, create):
+    create()
+    epoch, _, last = _feed(client)["last_seq"].partition("-")
+    ahead = f"{epoch}-{int(last) + 5}"
+
+    answers = [client.get(f"/changes?since={ahead}"),
+               client.get(f"/changes?since={int(last) + 5}"),
+               client.get(f"/changes?since={ahead}&feed=longpoll&timeout=1"),
+               client.get("/changes", headers={"Accept": "text/event-stream",
+                                               "Last-Event-ID": ahead})]
+
+    assert [answer.status_code for answer in answers] == [410] * 4
+    assert answers[0].json["last_seq"] == f"{epoch}-{last}"
+
+
+def test_a_bare_position_from_an_earlier_release_still_reads(client, create):
+    create()
+    create(external_id="2", url=None)
+
+    page = _feed(client, "/changes?since=1")
+
+    assert [change["version"] for change in page["changes"]] == [1]
+
+
 def test_long_poll_answers_when_a_change_arrives(app, client, create, sample):
     create()
     position = _feed(client)["last_seq"]
@@ -96,7 +145,8 @@ def test_long_poll_gives_up_after_its_timeout(client):
 
     page = _feed(client, "/changes?feed=longpoll&timeout=0.5")
 
-    assert page == {"changes": [], "last_seq": "0"}
+    assert page["changes"] == []
+    assert page["last_seq"].endswith("-0")
     assert time.monotonic() - started >= 0.5
 
 
@@ -151,7 +201,7 @@ def test_a_mirror_built_from_the_feed_equals_the_collection(app, sample):
             page = _feed(reader, f"/changes?since={since}&limit=50")
             for change in page["changes"]:
                 mirror[change["id"]] = (change["version"], change["op"] != "deleted")
-                seqs.append(int(change["seq"]))
+                seqs.append(int(change["seq"].rpartition("-")[2]))
             since = page["last_seq"]
             if not page["changes"]:
                 return

@@ -15,12 +15,14 @@ _ZONES = zoneinfo.available_timezones()
 
 def _checked_beyond_the_schema(case) -> bool:
     """Values whose validity JSON Schema cannot express: a cursor must be one the
-    service signed, a search must look for at least one word, a time zone must be in
-    the tz database, raw text must read as a news item, an Idempotency-Key must not be
-    reused for another body. Refusing a well-shaped but forged cursor or unknown zone is
-    correct, so the acceptance check is skipped."""
+    service signed, a feed position one the feed has reached, a search must look for at
+    least one word, a time zone must be in the tz database, raw text must read as a news
+    item, an Idempotency-Key must not be reused for another body. Refusing a well-shaped
+    but forged cursor or unknown zone is correct, so the acceptance check is skipped."""
     if (case.query or {}).get("cursor"):
         return True
+    if (case.query or {}).get("since") is not None:
+        return True  # a feed position must be one the feed has reached (else 410)
     if (case.query or {}).get("q") is not None:
         return True  # a search of exclusions alone (or of no word at all) is refused
     if (case.query or {}).get("sort") == "relevance":

@@ -64,7 +64,8 @@ def test_an_articles_etag_stays_when_its_original_is_deleted(client, create):
                            headers={"If-Match": held,
                                     "Content-Type": "application/merge-patch+json"})
 
-    assert read.json["duplicate_of"] is None and read.headers["ETag"] == held
+    assert read.json["duplicate_of"] is None
+    assert read.headers["ETag"] == held
     assert patched.status_code == 200, patched.json
 
 
