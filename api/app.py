@@ -9,7 +9,18 @@ from flask import Flask, g, request
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import articles, auth, batch, changes, docs, health, keys, revisions, sources
+from . import (
+    articles,
+    auth,
+    batch,
+    changes,
+    docs,
+    health,
+    keys,
+    revisions,
+    sources,
+    takedown,
+)
 from .config import load_settings
 from .db import database, open_database, reading_replica
 from .errors import register_error_handlers
@@ -64,7 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     api = Api(app)
     for blueprint in (batch.blp, articles.blp, revisions.blp, changes.blp, sources.blp,
-                      keys.blp, health.blp):
+                      keys.blp, takedown.blp, health.blp):
         api.register_blueprint(blueprint)
     auth.document_security(api.spec)
     app.register_blueprint(docs.blp)

@@ -200,7 +200,7 @@ def _article_read(view):
         blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE),
         blp.alt_response(304, description="Not modified: If-None-Match names this version."),
         blp.alt_response(404, response="NOT_FOUND"),
-        blp.alt_response(410, response="GONE", description="The article was deleted."),
+        blp.alt_response(410, response="GONE", description="The article was deleted or purged."),
     ]
     for decorate in reversed(decorators):
         view = decorate(view)
@@ -218,7 +218,7 @@ class ArticleItem(MethodView):
     @blp.arguments(ArticleInputSchema, example=EXAMPLE)
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(410, response="GONE", description="The article was deleted.")
+    @blp.alt_response(410, response="GONE", description="The article was deleted or purged.")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     def put(self, data, article_id):
@@ -229,7 +229,7 @@ class ArticleItem(MethodView):
     @blp.doc(parameters=CONDITIONAL_WRITE, requestBody=merge_patch_body(ArticleInputSchema))
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER, example=STORED_EXAMPLE)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(410, response="GONE", description="The article was deleted.")
+    @blp.alt_response(410, response="GONE", description="The article was deleted or purged.")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -246,7 +246,7 @@ class ArticleItem(MethodView):
     @blp.doc(parameters=CONDITIONAL_WRITE)
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(410, response="GONE", description="The article was deleted.")
+    @blp.alt_response(410, response="GONE", description="The article was deleted or purged.")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     def delete(self, article_id):
         """Delete an article"""
@@ -261,7 +261,7 @@ class ArticleByKey(MethodView):
         """Fetch an article by its source's own ID"""
         article = store.find_by_key(domain, external_id)
         if article is None:
-            raise Problem(404, f"{domain} has no article with external_id {external_id!r}.")
+            raise store.missing_by_key(domain, external_id)
         return _conditional_get(article)
 
     @blp.doc(parameters=CONDITIONAL_WRITE)
@@ -294,7 +294,7 @@ class SimilarArticles(MethodView):
     @blp.arguments(SimilarQuerySchema, location="query", error_status_code=400)
     @blp.response(200, SimilarListSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(410, response="GONE", description="The article was deleted.")
+    @blp.alt_response(410, response="GONE", description="The article was deleted or purged.")
     def get(self, query, article_id):
         """List near-duplicates of an article, most similar first"""
         article = store.live_article(str(article_id))

@@ -138,13 +138,17 @@ def _look_up(secret: str, digest: str) -> ApiKey | None:
     return key if hmac.compare_digest(expected, digest) and key else None
 
 
+# Managing keys and purging articles (their operations are tagged with these names too).
+ADMIN_BLUEPRINTS = frozenset({"keys", "takedowns"})
+
+
 def required_scope() -> str | None:
     """The scope this request needs, or None when anyone may make it."""
     # A CORS preflight never carries credentials; the request it announces is checked.
     if (request.endpoint is None or request.blueprint in _OPEN_BLUEPRINTS
             or request.method == "OPTIONS"):
         return None
-    if request.blueprint == "keys":
+    if request.blueprint in ADMIN_BLUEPRINTS:
         return "admin"
     if request.method in _READS or request.endpoint in _READ_ENDPOINTS:
         return "read" if current_app.config["READS_NEED_KEY"] else None
@@ -205,7 +209,7 @@ def document_security(spec) -> None:
         for method, operation in operations.items():
             if path in _OPEN_PATHS or method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            needed = "admin" if path.startswith("/keys") else (
+            needed = "admin" if ADMIN_BLUEPRINTS & set(operation.get("tags", ())) else (
                 "read" if method == "get" or path == "/extract" else "write")
             if needed == "read":
                 operation["security"] = [{}, {"apiKey": []}]

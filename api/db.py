@@ -368,3 +368,21 @@ def refresh_statistics() -> None:
         database.execute_sql("INSERT INTO article_fts (article_fts) VALUES ('optimize')")
     else:
         database.execute_sql("ANALYZE")
+
+
+@contextlib.contextmanager
+def erasing() -> Iterator[None]:
+    """Writes inside leave none of what they delete on disk. SQLite overwrites deleted
+    content with zeros instead of leaving it in free pages, and afterwards moves its
+    write-ahead log into the database file and empties it (older copies of the pages
+    live there). PostgreSQL keeps dead rows until VACUUM (autovacuum), which the
+    README's takedown section tells an operator to run."""
+    if not is_sqlite():
+        yield
+        return
+    database.execute_sql("PRAGMA secure_delete = ON")
+    try:
+        yield
+    finally:
+        database.execute_sql("PRAGMA secure_delete = OFF")
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")

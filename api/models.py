@@ -261,6 +261,20 @@ class IdempotencyKey(BaseModel):
         primary_key = CompositeKey("key_id", "key")
 
 
+class PurgedArticle(BaseModel):
+    """What stays of an article purged for good: who, when, why (migration 0014)."""
+
+    id = CharField(max_length=36, primary_key=True)
+    source = CharField(max_length=253)
+    external_id = CharField(max_length=200, null=True)
+    purged_at = InstantField()
+    key_id = CharField(max_length=36, null=True)
+    reason = TextField()
+
+    class Meta:
+        table_name = "purged_article"
+
+
 class Setting(BaseModel):
     """Values every instance must share, such as the cursor-signing key."""
 

@@ -29,6 +29,7 @@ from .spec import CONDITIONAL_WRITE, ETAG_HEADER, LINK_HEADER
 blp = Blueprint("revisions", __name__, description="Article history.")
 
 _ORDER = "-version"
+_PURGED = "The article was purged: its history went with its text."
 # Fields whose change is the version itself, not an edit.
 _BOOKKEEPING = ("id", "duplicate_of", "version", "created_at", "updated_at")
 _compared = ArticleSchema(exclude=_BOOKKEEPING)
@@ -43,7 +44,14 @@ def _changes(before: Article | None, after: Article, op: str) -> dict:
             for name, value in new.items() if old.get(name) != value}
 
 
+def _history_kept(article_id: str) -> None:
+    """A purged article's history went with its text: 410."""
+    if (gone := store.purged(article_id)) is not None:
+        raise gone
+
+
 def _version(article_id: str, version: int) -> Article:
+    _history_kept(article_id)
     found = Revision.get_or_none((Revision.article_id == article_id)
                                  & (Revision.version == version))
     if found is None:
@@ -54,6 +62,7 @@ def _version(article_id: str, version: int) -> Article:
 def revision_page(article_id: str, query: dict) -> tuple[list[dict], str | None]:
     """A page of an article's revisions, newest first, each with what it changed. History
     outlives the article row (a deleted source purges its tombstones, not their history)."""
+    _history_kept(article_id)
     before = decode_cursor(query["cursor"], _ORDER) if "cursor" in query else None
     rows, more = keyset_page(Revision.select().where(Revision.article_id == article_id),
                              (Revision.version,), before, True, query["limit"])
@@ -76,6 +85,7 @@ class Revisions(MethodView):
     @blp.arguments(RevisionQuerySchema, location="query", error_status_code=400)
     @blp.response(200, RevisionPageSchema, headers=LINK_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(410, response="GONE", description=_PURGED)
     def get(self, query, article_id):
         """List an article's changes, newest first"""
         items, next_url = revision_page(str(article_id), query)
@@ -86,6 +96,7 @@ class Revisions(MethodView):
 class RevisionItem(MethodView):
     @blp.response(200, ArticleVersionSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(410, response="GONE", description=_PURGED)
     def get(self, article_id, version):
         """Fetch an article as it was at one version"""
         return _version(str(article_id), version)
@@ -96,6 +107,7 @@ class RevisionRestore(MethodView):
     @blp.doc(parameters=CONDITIONAL_WRITE[:1])
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(410, response="GONE", description=_PURGED)
     @blp.alt_response(409, response="CONFLICT",
                       description="Another article now holds the old version's key or url.")
     @blp.alt_response(412, response="PRECONDITION_FAILED")

@@ -31,6 +31,7 @@ from .models import (
     ArticleBand,
     ArticleEntity,
     ArticleMinHash,
+    PurgedArticle,
     articles_from,
     drop_extracted,
 )
@@ -144,6 +145,34 @@ def find_by_key(domain: str, external_id: str) -> Article | None:
     return article if article is None else live(article)
 
 
+def missing(article_id: str) -> Problem:
+    """The answer for an id no row holds: 404, or 410 if it was purged."""
+    return purged(article_id) or Problem(404, "No such article.")
+
+
+def purged(article_id: str) -> Problem | None:
+    """410 naming the takedown, if the article was purged."""
+    return _purged(PurgedArticle.get_or_none(PurgedArticle.id == article_id))
+
+
+def missing_by_key(domain: str, external_id: str) -> Problem:
+    purged = (PurgedArticle.select().where((PurgedArticle.source == domain)
+                                           & (PurgedArticle.external_id == external_id))
+              .order_by(PurgedArticle.purged_at.desc()).first())
+    return _purged(purged) or Problem(
+        404, f"{domain} has no article with external_id {external_id!r}.")
+
+
+def _purged(record: PurgedArticle | None) -> Problem | None:
+    if record is None:
+        return None
+    when = utc_stamp(record.purged_at).isoformat()
+    return Problem(410, f"Article {record.id} was purged at {when}: {record.reason}",
+                   kind="purged", article_id=record.id, source=record.source,
+                   external_id=record.external_id, purged_at=when, purged_by=record.key_id,
+                   reason=record.reason)
+
+
 def live(article: Article) -> Article:
     """The article, unless it is a tombstone: then 410 saying when it was deleted."""
     if article.deleted_at is not None:
@@ -171,7 +200,7 @@ def live_article(article_id: str) -> Article:
     query machinery, which took half the time of a GET."""
     found = articles_from(database.execute_sql(_by_id_sql(database.param), (article_id,)))
     if not found:
-        raise Problem(404, "No such article.")
+        raise missing(article_id)
     article = found[0]
     first = article.__dict__.pop("first_copy")
     article.__dict__["_duplicate_of"] = first if first != article.id else None
@@ -385,7 +414,7 @@ def _index_entities(article_id: str, columns: dict) -> None:
     insert_rows(ArticleEntity, entity_rows(article_id, columns))
 
 
-def _unindex_minhash(article_id: str) -> None:
+def unindex_minhash(article_id: str) -> None:
     stored = _run("signature_of", article_id).fetchone()
     if stored is not None:
         _run("unindex_article_band", *similarity.buckets(similarity.decode(stored[0])),
@@ -395,7 +424,7 @@ def _unindex_minhash(article_id: str) -> None:
 
 def _index_minhash(article_id: str, body: str | None, signature=None) -> None:
     """Index the body's MinHash (signature: body_signature(body) worked out already)."""
-    _unindex_minhash(article_id)
+    unindex_minhash(article_id)
     signature_rows, band_rows = minhash_rows(
         article_id, body_signature(body) if signature is None else signature)
     insert_rows(ArticleMinHash, signature_rows)
@@ -588,8 +617,16 @@ def modify_article(article_id: str, preconditions: Preconditions, build: Build) 
             return written
 
 
+def locked_row(article_id: str) -> Article:
+    """The article's row (a tombstone too), locked until commit: 404 or 410 without."""
+    article = locked(Article.select().where(Article.id == article_id)).first()
+    if article is None:
+        raise missing(article_id)
+    return article
+
+
 def _lock(article_id: str) -> Article:
-    return live(locked(Article.select().where(Article.id == article_id)).get())
+    return live(locked_row(article_id))
 
 
 def _update_if_changed(article: Article, data: dict, columns: dict | None = None,
@@ -613,7 +650,7 @@ def content_of(article: Article) -> dict:
 def restore_article(article_id: str, old: Article, preconditions: Preconditions) -> Article:
     """Make an earlier version's content current as a new version (a tombstone too)."""
     with writing():
-        article = locked(Article.select().where(Article.id == article_id)).get()
+        article = locked_row(article_id)
         preconditions.check(article)
         return _update_if_changed(article, content_of(old))
 
@@ -688,7 +725,7 @@ def delete_article(article_id: str, preconditions: Preconditions) -> None:
         Article.update(deleted_at=now, updated_at=now, version=Article.version + 1).where(
             Article.id == article.id).execute()
         # A deleted article is nobody's near-duplicate; a revival indexes it again.
-        _unindex_minhash(article.id)
+        unindex_minhash(article.id)
         count(article.source_id, -1)
         deleted = Article(**(article.__data__ | {"deleted_at": now, "updated_at": now,
                                                  "version": article.version + 1}))

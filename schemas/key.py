@@ -18,7 +18,7 @@ class KeyInputSchema(Schema):
                   "example": "newsroom-ingest"})
     scope = fields.String(required=True, validate=validate.OneOf(SCOPES), metadata={
         "description": "read: GET only; write: also create, change and delete articles "
-                       "and sources; admin: also manage keys."})
+                       "and sources; admin: also manage keys and purge articles."})
 
 
 class KeySchema(Schema):

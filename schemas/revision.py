@@ -7,7 +7,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from .article import MAX_PAGE_SIZE, ArticleSchema, name_filter
 from .fields import CommaList, Domain, OffsetDateTime, Text
 
-OPS = ("created", "updated", "deleted")
+OPS = ("created", "updated", "deleted", "purged")
 
 
 class FieldChangeSchema(Schema):
@@ -19,7 +19,9 @@ class RevisionSchema(Schema):
     version = fields.Integer(required=True, metadata={
         "description": "The version this change produced."})
     op = fields.String(required=True, metadata={
-        "enum": list(OPS), "description": "created also marks a deleted article brought back."})
+        "enum": list(OPS), "description": "created also marks a deleted article brought back; "
+                                           "purged: its text was removed for good (a "
+                                           "mirror deletes its copy)."})
     at = OffsetDateTime(required=True)
     key_id = fields.String(required=True, allow_none=True, metadata={
         "description": "The API key that made the change; null for `dateline import` "

@@ -53,7 +53,7 @@ SAMPLE_ARTICLE = {
 }
 
 TABLES = ("article_entity", "article_band", "article_minhash", "article", "source",
-          "idempotency_key", "revision", "feed_position", "api_key")
+          "idempotency_key", "revision", "feed_position", "api_key", "purged_article")
 
 
 @pytest.fixture
