@@ -167,7 +167,7 @@ def test_event_stream_sends_each_change_with_its_seq(client, create):
 
 
 def test_a_mirror_built_from_the_feed_equals_the_collection(app, sample):
-    """Writers create, edit and delete while a reader applies the feed page by page;
+    """Writers create, edit, delete and purge while a reader applies the feed page by page;
     once the writers stop and the reader catches up, its copy is the collection."""
     stop = threading.Event()
     failures, created = [], []
@@ -187,8 +187,11 @@ def test_a_mirror_built_from_the_feed_equals_the_collection(app, sample):
             elif roll < 0.85:
                 response = client.patch(f"/articles/{rng.choice(ids)}",
                                         json={"summary": str(rng.random())})
-            else:
+            elif roll < 0.95:
                 response = client.delete(f"/articles/{rng.choice(ids)}")
+            else:
+                response = client.post(f"/articles/{rng.choice(ids)}/purge",
+                                       json={"reason": "takedown"})
             if response.status_code >= 500:
                 failures.append(response.status_code)
 
@@ -200,7 +203,10 @@ def test_a_mirror_built_from_the_feed_equals_the_collection(app, sample):
         while True:
             page = _feed(reader, f"/changes?since={since}&limit=50")
             for change in page["changes"]:
-                mirror[change["id"]] = (change["version"], change["op"] != "deleted")
+                if change["op"] == "purged":
+                    mirror.pop(change["id"], None)
+                else:
+                    mirror[change["id"]] = (change["version"], change["op"] != "deleted")
                 seqs.append(int(change["seq"].rpartition("-")[2]))
             since = page["last_seq"]
             if not page["changes"]:
