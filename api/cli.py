@@ -1,4 +1,5 @@
-"""The `dateline` command: serve, db upgrade|status, openapi."""
+"""The `dateline` command: serve, keys, db, import, enrich, rezone, export, backup,
+restore, openapi."""
 
 from __future__ import annotations
 
@@ -52,7 +53,10 @@ def serve(host, port, workers):
         _first_write_key(db)
     # Close for real: a pooled connection would be inherited by every forked worker.
     db.close_all()
-    run(host or settings["HOST"], port or settings["PORT"], workers or settings["WORKERS"])
+    from .backup import serving
+    with serving(settings["DATABASE_URL"]):  # `dateline restore` refuses meanwhile
+        run(host or settings["HOST"], port or settings["PORT"],
+            workers or settings["WORKERS"])
 
 
 def _first_write_key(db) -> None:
@@ -172,13 +176,77 @@ def db_status():
         click.echo(f"{migration.version:04d} {state:8} {migration.name}")
 
 
+@db.command("new-feed-epoch")
+def db_new_feed_epoch():
+    """Start a new change-feed epoch (after restoring PostgreSQL from a dump): clients
+    holding a position from before are told to resync (410)."""
+    from .journal import new_feed_epoch
+
+    _app_with_database()
+    click.echo(f"feed epoch is now {new_feed_epoch()}")
+
+
+def _pages(label: str):
+    """A progress callback drawing a bar on stderr, and the bar to close."""
+    bar = None
+
+    def report(total: int, done: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    def close() -> None:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    return report, close
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=pathlib.Path))
+def backup(path):
+    """Write a consistent copy of the SQLite database to PATH while it serves."""
+    from .backup import BackupError, back_up
+
+    report, close = _pages("Backing up")
+    try:
+        pages = back_up(_settings()["DATABASE_URL"], path, report)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        close()
+    click.echo(f"backed up {pages} pages to {path}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
+def restore(path):
+    """Replace the SQLite database with the backup at PATH (stop the server first); the
+    change feed starts a new epoch, so mirrors resync."""
+    from .backup import BackupError
+    from .backup import restore as put_back
+
+    report, close = _pages("Restoring")
+    try:
+        epoch = put_back(_settings()["DATABASE_URL"], path, report)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        close()
+    click.echo(f"restored {path}; feed epoch is now {epoch}")
+
+
 def _app_with_database():
-    """An app bound to the configured database, migrated, with an open connection."""
+    """An app bound to the configured database, migrated, with an open connection, and
+    the database marked in use until the command ends (`dateline restore` waits)."""
     from .app import create_app
+    from .backup import serving
     from .db import database
     from .migrations import upgrade
 
     settings = _settings()
+    click.get_current_context().with_resource(serving(settings["DATABASE_URL"]))
     app = create_app()
     context = app.app_context()
     context.push()

@@ -218,9 +218,13 @@ def feed_epoch() -> str:
     return Setting.get_by_id(_EPOCH_SETTING).value
 
 
+def random_epoch() -> str:
+    return secrets.token_hex(4)
+
+
 def new_feed_epoch() -> str:
     """Start a new feed epoch: every position handed out before is refused (410)."""
-    epoch = secrets.token_hex(4)
+    epoch = random_epoch()
     Setting.update(value=epoch).where(Setting.key == _EPOCH_SETTING).execute()
     return epoch
 
