@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import Response, current_app, g, make_response, request
@@ -69,15 +69,16 @@ def _where(scope: str, key: str):
     return (IdempotencyKey.key_id == scope) & (IdempotencyKey.key == key)
 
 
-def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyKey | None:
-    """Claim key for this request (None), or the claim or answer already holding it."""
+def _claim(scope: str, key: str, fingerprint: str) -> tuple[IdempotencyKey | None, datetime]:
+    """Claim key for this request (None, and when it was claimed), or the claim or
+    answer already holding it."""
     now = utc_now()
     expired = now - timedelta(seconds=current_app.config["IDEMPOTENCY_TTL"])
     # Read before taking the writer lock, which the request in flight may hold.
     stored = IdempotencyKey.get_or_none(_where(scope, key))
     if stored is not None and stored.created_at >= expired and not (
             stored.status is None and stored.created_at < now - ABANDONED_AFTER):
-        return stored
+        return stored, now
     with database.atomic():
         IdempotencyKey.delete().where(IdempotencyKey.created_at < expired).execute()
         if stored is not None:
@@ -89,8 +90,8 @@ def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyKey | None:
                                       path=request.path, request_hash=fingerprint,
                                       created_at=now).execute()
         except IntegrityError:  # claimed by a request that raced this one
-            return IdempotencyKey.get(_where(scope, key))
-    return None
+            return IdempotencyKey.get(_where(scope, key)), now
+    return None, now
 
 
 def idempotent(view):
@@ -105,9 +106,11 @@ def idempotent(view):
                           kind="invalid-idempotency-key")
         scope, fingerprint = g.get("key_id") or "", _fingerprint()
         with reading_primary():
-            stored = _claim(scope, key, fingerprint)
+            stored, claimed_at = _claim(scope, key, fingerprint)
             if stored is not None:
                 return _replay(stored, fingerprint)
+            # This request's claim, not one made after it was given up as abandoned.
+            ours = _where(scope, key) & (IdempotencyKey.created_at == claimed_at)
             try:
                 # The write and its answer commit together: a crash leaves neither.
                 with writing():
@@ -118,16 +121,16 @@ def idempotent(view):
                             headers=json.dumps({name: response.headers[name]
                                                 for name in _REPLAYED_HEADERS
                                                 if name in response.headers}),
-                        ).where(_where(scope, key)).execute()
+                        ).where(ours).execute()
                         return response
             except BaseException:
-                _give_back(scope, key)
+                _give_back(ours)
                 raise
-            _give_back(scope, key)
+            _give_back(ours)
             return response
     return wrapper
 
 
-def _give_back(scope: str, key: str) -> None:
+def _give_back(claim) -> None:
     """A request that wrote nothing leaves its key free for a retry."""
-    IdempotencyKey.delete().where(_where(scope, key) & IdempotencyKey.status.is_null()).execute()
+    IdempotencyKey.delete().where(claim & IdempotencyKey.status.is_null()).execute()
