@@ -186,8 +186,12 @@ def db_new_feed_epoch():
     click.echo(f"feed epoch is now {new_feed_epoch()}")
 
 
-def _pages(label: str):
-    """A progress callback drawing a bar on stderr, and the bar to close."""
+@contextmanager
+def _copying(label: str):
+    """A progress callback drawing a bar on stderr; a BackupError inside ends the
+    command with its message."""
+    from .backup import BackupError
+
     bar = None
 
     def report(total: int, done: int) -> None:
@@ -197,25 +201,23 @@ def _pages(label: str):
             bar.__enter__()
         bar.update(done - bar.pos)
 
-    def close() -> None:
+    try:
+        yield report
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    return report, close
 
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=pathlib.Path))
 def backup(path):
     """Write a consistent copy of the SQLite database to PATH while it serves."""
-    from .backup import BackupError, back_up
+    from .backup import back_up
 
-    report, close = _pages("Backing up")
-    try:
+    with _copying("Backing up") as report:
         pages = back_up(_settings()["DATABASE_URL"], path, report)
-    except BackupError as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        close()
     click.echo(f"backed up {pages} pages to {path}")
 
 
@@ -224,16 +226,10 @@ def backup(path):
 def restore(path):
     """Replace the SQLite database with the backup at PATH (stop the server first); the
     change feed starts a new epoch, so mirrors resync."""
-    from .backup import BackupError
     from .backup import restore as put_back
 
-    report, close = _pages("Restoring")
-    try:
+    with _copying("Restoring") as report:
         epoch = put_back(_settings()["DATABASE_URL"], path, report)
-    except BackupError as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        close()
     click.echo(f"restored {path}; feed epoch is now {epoch}")
 
 
