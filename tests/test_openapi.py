@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from api.spec import spec_yaml
@@ -48,3 +49,25 @@ def test_every_operation_is_summarised_and_errors_are_problem_details():
     for name, response in responses.items():
         if "content" in response:
             assert list(response["content"]) == ["application/problem+json"], name
+
+
+def _published_problem_errors(body: dict) -> list[str]:
+    document = yaml.safe_load(COMMITTED.read_text(encoding="utf-8"))
+    schema = {"$ref": "#/components/schemas/Problem", "components": document["components"]}
+    return [error.message for error in Draft202012Validator(schema).iter_errors(body)]
+
+
+def test_the_problems_a_deleted_article_and_a_missing_scope_send_fit_the_published_schema(
+        client, anonymous, key_for, create):
+    article = create()
+    client.delete(f"/articles/{article['id']}")
+
+    gone = client.get(f"/articles/{article['id']}")
+    forbidden = anonymous.get("/keys", headers={"Authorization": f"Bearer {key_for('write')}"})
+
+    assert gone.status_code == 410
+    assert "deleted_at" in gone.json
+    assert forbidden.status_code == 403
+    assert "needed_scope" in forbidden.json
+    assert _published_problem_errors(gone.json) == []
+    assert _published_problem_errors(forbidden.json) == []
