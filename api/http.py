@@ -11,7 +11,6 @@ from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE
-from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter, ValidationError
 
@@ -71,10 +70,9 @@ class Parser(FlaskParser):
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
 
     def _raw_load_json(self, req):
-        data = req.get_data(cache=True)
-        if not data:
-            return core.missing
-        return parse_json(data)
+        # Every body an operation takes is required: none at all is not an empty object
+        # (a PUT without one would otherwise clear every optional field).
+        return request_json()
 
 
 def request_json():
