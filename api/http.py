@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 
+import marshmallow
 import orjson
 from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
@@ -81,6 +82,18 @@ def request_json():
     if not data:
         raise Problem(400, "The request needs a JSON body.", kind="malformed-json")
     return parse_json(data)
+
+
+def refuse_unknown_members(patch, schema) -> None:
+    """A merge patch may name only members the resource has. Loading the merged result
+    refuses any other member with a value; a null one would remove nothing and so pass
+    unnoticed (a misspelt name, say), unless refused here."""
+    if not isinstance(patch, dict):
+        return
+    known = {field.data_key or name for name, field in schema.load_fields.items()}
+    unknown = [name for name, value in patch.items() if value is None and name not in known]
+    if unknown:
+        raise marshmallow.ValidationError({name: ["Unknown field."] for name in unknown})
 
 
 def merge_patch(target, patch):

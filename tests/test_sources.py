@@ -79,6 +79,17 @@ def test_patch_merges(client):
                              "inferred_time_zone": None}
 
 
+def test_a_patch_naming_a_member_sources_do_not_have_is_refused_even_as_null(client):
+    client.post("/sources", json=KAYHAN)
+
+    response = client.patch("/sources/kayhan.ir", json={"nmae": None, "language": "fa"},
+                            content_type="application/merge-patch+json")
+
+    assert response.status_code == 422
+    assert response.json["errors"] == [{"pointer": "/nmae", "detail": "Unknown field."}]
+    assert client.get("/sources/kayhan.ir").json["language"] == "en"
+
+
 def test_unknown_time_zone_is_422(client):
     response = client.post("/sources", json={**KAYHAN, "time_zone": "Mars/Olympus_Mons"})
 
