@@ -32,6 +32,7 @@ from .http import (
     etag_matches,
     merge_patch,
     produces,
+    refuse_unknown_members,
     request_json,
 )
 from .ingest import RAW_EXAMPLE, article_body, article_from_request, article_from_text
@@ -238,7 +239,9 @@ class ArticleItem(MethodView):
         patch = request_json()
 
         def patched(article):
-            return ArticleInputSchema().load(merge_patch(writable_fields(article), patch))
+            schema = ArticleInputSchema()
+            refuse_unknown_members(patch, schema)
+            return schema.load(merge_patch(writable_fields(article), patch))
 
         article = store.modify_article(str(article_id), Preconditions.of_request(), patched)
         return article, 200, _headers(article)

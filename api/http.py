@@ -6,12 +6,12 @@ import json
 import re
 import uuid
 
+import marshmallow
 import orjson
 from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE
-from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter, ValidationError
 
@@ -71,10 +71,9 @@ class Parser(FlaskParser):
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
 
     def _raw_load_json(self, req):
-        data = req.get_data(cache=True)
-        if not data:
-            return core.missing
-        return parse_json(data)
+        # Every body an operation takes is required: none at all is not an empty object
+        # (a PUT without one would otherwise clear every optional field).
+        return request_json()
 
 
 def request_json():
@@ -83,6 +82,18 @@ def request_json():
     if not data:
         raise Problem(400, "The request needs a JSON body.", kind="malformed-json")
     return parse_json(data)
+
+
+def refuse_unknown_members(patch, schema) -> None:
+    """A merge patch may name only members the resource has. Loading the merged result
+    refuses any other member with a value; a null one would remove nothing and so pass
+    unnoticed (a misspelt name, say), unless refused here."""
+    if not isinstance(patch, dict):
+        return
+    known = {field.data_key or name for name, field in schema.load_fields.items()}
+    unknown = [name for name, value in patch.items() if value is None and name not in known]
+    if unknown:
+        raise marshmallow.ValidationError({name: ["Unknown field."] for name in unknown})
 
 
 def merge_patch(target, patch):

@@ -87,7 +87,11 @@ class Revisions(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE", description=_PURGED)
     def get(self, query, article_id):
-        """List an article's changes, newest first"""
+        """List an article's changes, newest first
+
+        History outlives its article: after a DELETE the article answers 410 Gone, but
+        its revisions, the delete among them, stay readable here.
+        """
         items, next_url = revision_page(str(article_id), query)
         return {"items": items, "next": next_url}, 200, link_header(next_url)
 
@@ -98,7 +102,10 @@ class RevisionItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE", description=_PURGED)
     def get(self, article_id, version):
-        """Fetch an article as it was at one version"""
+        """Fetch an article as it was at one version
+
+        Readable after the article is deleted, like the rest of its history.
+        """
         return _version(str(article_id), version)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 
@@ -57,12 +58,35 @@ def hide_server_banner() -> None:
     wsgi.Response.default_headers = default_headers
 
 
+def answer_unparsed_requests_as_problems() -> None:
+    """gunicorn answers a request it cannot parse (a request line over its limit: 414, a
+    header too large: 431) with an HTML page before the app sees it; every error Dateline
+    sends is a problem document, so these are too."""
+    from gunicorn import util
+
+    from .errors import PROBLEM_JSON
+
+    if getattr(util.write_error, "writes_problems", False):
+        return
+
+    def write_error(sock, status_int, reason, mesg):
+        body = json.dumps({"type": "about:blank", "title": reason, "status": status_int,
+                           "detail": mesg or reason}).encode("utf-8")
+        head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+                f"Content-Type: {PROBLEM_JSON}\r\nContent-Length: {len(body)}\r\n\r\n")
+        util.write_nonblock(sock, head.encode("latin-1") + body)
+
+    write_error.writes_problems = True
+    util.write_error = write_error
+
+
 THREADS = 4
 
 
 def run(host: str, port: int, workers: int) -> None:
     prepare_metrics_directory()
     hide_server_banner()
+    answer_unparsed_requests_as_problems()
     DatelineServer({
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,

@@ -61,13 +61,17 @@ CONDITIONAL_WRITE = [
 ]
 
 
-def merge_patch_body(schema) -> dict:
+def merge_patch_body(schema_class) -> dict:
     """requestBody for a PATCH that takes JSON Merge Patch (RFC 7396) or plain JSON."""
     description = ("A JSON Merge Patch (RFC 7396): members present replace the stored "
-                   "ones, null removes one, nested objects merge. The result must be a "
-                   "valid article.")
-    content = {"schema": schema, "example": {"headline": "A corrected headline",
-                                             "summary": None}}
+                   "ones, null removes one, nested objects merge. The result must be valid "
+                   "as a whole.")
+    # A patch names only what changes, so none of the input's required members is
+    # required in it; its own component keeps the input's published as it is.
+    name = schema_class.__name__.removesuffix("Schema") + "PatchSchema"
+    patch = type(name, (schema_class,), {})(partial=True)
+    content = {"schema": patch, "example": {"headline": "A corrected headline",
+                                            "summary": None}}
     return {"required": True, "description": description,
             "content": {MERGE_PATCH: content, JSON: content}}
 

@@ -117,6 +117,16 @@ def test_patch_with_a_read_only_field_is_refused(client, create):
     assert response.json["errors"][0]["pointer"] == "/version"
 
 
+def test_a_patch_removing_a_member_articles_do_not_have_is_refused(client, create):
+    created = create()
+
+    response = client.patch(f"/articles/{created['id']}", json={"sumary": None})
+
+    assert response.status_code == 422
+    assert response.json["errors"] == [{"pointer": "/sumary", "detail": "Unknown field."}]
+    assert client.get(f"/articles/{created['id']}").json == created
+
+
 def test_unknown_article_is_404(client):
     response = client.get("/articles/01900000-0000-7000-8000-000000000000")
 

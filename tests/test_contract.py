@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zoneinfo
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -80,3 +81,20 @@ def test_every_operation_conforms(case, app):
     # An admin key, so every operation is reachable; test_keys covers calls without one.
     headers = {"Authorization": f"Bearer {app.test_client_class.secret}", **(case.headers or {})}
     case.call_and_validate(headers=headers, excluded_checks=excluded)
+
+
+TOP = Path(__file__).resolve().parent.parent
+
+
+def test_the_fuzz_config_lets_only_revision_reads_outlive_a_delete():
+    config = schemathesis.config.SchemathesisConfig.from_path(str(TOP / "schemathesis.toml"))
+    document = schemathesis.openapi.from_path(str(TOP / "openapi.yaml"), config=config)
+
+    reads_after_delete = {
+        operation.label for operation in (result.ok() for result in
+                                          document.get_all_operations())
+        if not document.config.checks_config_for(operation=operation,
+                                                 phase="stateful").use_after_free.enabled}
+
+    assert reads_after_delete == {"GET /articles/{article_id}/revisions",
+                                  "GET /articles/{article_id}/revisions/{version}"}

@@ -51,10 +51,28 @@ def test_every_operation_is_summarised_and_errors_are_problem_details():
             assert list(response["content"]) == ["application/problem+json"], name
 
 
-def _published_problem_errors(body: dict) -> list[str]:
+def _published_errors(body, ref: str) -> list[str]:
     document = yaml.safe_load(COMMITTED.read_text(encoding="utf-8"))
-    schema = {"$ref": "#/components/schemas/Problem", "components": document["components"]}
+    schema = {"$ref": ref, "components": document["components"], "paths": document["paths"]}
     return [error.message for error in Draft202012Validator(schema).iter_errors(body)]
+
+
+def _published_problem_errors(body: dict) -> list[str]:
+    return _published_errors(body, "#/components/schemas/Problem")
+
+
+def test_a_merge_patch_naming_one_member_fits_the_published_patch_bodies(client, create):
+    article = create()
+    client.post("/sources", json={"domain": "presstv.ir"})
+    body = "/requestBody/content/application~1merge-patch+json/schema"
+
+    assert _published_errors({"headline": "A corrected headline"},
+                             f"#/paths/~1articles~1{{article_id}}/patch{body}") == []
+    assert _published_errors({"name": "Press TV"},
+                             f"#/paths/~1sources~1{{domain}}/patch{body}") == []
+    assert client.patch(f"/articles/{article['id']}",
+                        json={"headline": "A corrected headline"}).status_code == 200
+    assert client.patch("/sources/presstv.ir", json={"name": "Press TV"}).status_code == 200
 
 
 def test_the_problems_a_deleted_article_and_a_missing_scope_send_fit_the_published_schema(

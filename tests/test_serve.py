@@ -76,6 +76,23 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(env, sample):
     assert {line["route"] for line in request_lines} >= {"/articles", "/healthz", "/metrics"}
 
 
+def test_a_request_line_too_long_for_the_server_is_refused_as_a_problem_document(env):
+    port = free_port()
+    process = subprocess.Popen([*DATELINE, "serve", "--port", str(port), "--workers", "1"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(port, process)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/articles?tag={'a' * 9000}",
+                                   timeout=5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    assert refused.value.code == 414
+    assert refused.value.headers["Content-Type"] == "application/problem+json"
+    assert json.load(refused.value)["status"] == 414
+
+
 def test_bad_setting_stops_the_server_with_a_clear_message(env):
     result = _run(["serve"], {**env, "DATELINE_WORKERS": "many"})
 

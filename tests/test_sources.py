@@ -51,6 +51,16 @@ def test_put_creates_then_replaces(client):
                              "language": None, "article_count": 0, "inferred_time_zone": None}
 
 
+def test_a_put_without_a_body_is_refused_and_leaves_the_source_as_it_was(client):
+    client.post("/sources", json=KAYHAN)
+
+    response = client.put("/sources/kayhan.ir")
+
+    assert response.status_code == 400
+    assert response.json["detail"] == "The request needs a JSON body."
+    assert client.get("/sources/kayhan.ir").json["name"] == KAYHAN["name"]
+
+
 def test_put_with_another_domain_in_the_body_is_422(client):
     response = client.put("/sources/kayhan.ir", json={"domain": "presstv.ir"})
 
@@ -67,6 +77,17 @@ def test_patch_merges(client):
     assert response.status_code == 200
     assert response.json == {**KAYHAN, "name": None, "language": "fa", "article_count": 0,
                              "inferred_time_zone": None}
+
+
+def test_a_patch_naming_a_member_sources_do_not_have_is_refused_even_as_null(client):
+    client.post("/sources", json=KAYHAN)
+
+    response = client.patch("/sources/kayhan.ir", json={"nmae": None, "language": "fa"},
+                            content_type="application/merge-patch+json")
+
+    assert response.status_code == 422
+    assert response.json["errors"] == [{"pointer": "/nmae", "detail": "Unknown field."}]
+    assert client.get("/sources/kayhan.ir").json["language"] == "en"
 
 
 def test_unknown_time_zone_is_422(client):
