@@ -20,6 +20,7 @@ from . import (
     revisions,
     sources,
     takedown,
+    timelines,
 )
 from .config import load_settings
 from .db import database, open_database, reading_replica
@@ -75,7 +76,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     api = Api(app)
     for blueprint in (batch.blp, articles.blp, revisions.blp, changes.blp, sources.blp,
-                      keys.blp, takedown.blp, health.blp):
+                      keys.blp, takedown.blp, timelines.blp,
+                      health.blp):
         api.register_blueprint(blueprint)
     auth.document_security(api.spec)
     app.register_blueprint(docs.blp)

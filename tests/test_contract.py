@@ -22,6 +22,8 @@ def _checked_beyond_the_schema(case) -> bool:
     but forged cursor or unknown zone is correct, so the acceptance check is skipped."""
     if (case.query or {}).get("cursor"):
         return True
+    if case.path == "/articles/histogram":
+        return True  # a window must end after it starts and hold at most 10,000 buckets
     if (case.query or {}).get("since") is not None:
         return True  # a feed position must be one the feed has reached (else 410)
     if (case.query or {}).get("q") is not None:
