@@ -30,9 +30,8 @@ from .http import (
     Blueprint,
     consumes,
     etag_matches,
-    merge_patch,
+    load_merge_patch,
     produces,
-    refuse_unknown_members,
     request_json,
 )
 from .ingest import RAW_EXAMPLE, article_body, article_from_request, article_from_text
@@ -239,9 +238,7 @@ class ArticleItem(MethodView):
         patch = request_json()
 
         def patched(article):
-            schema = ArticleInputSchema()
-            refuse_unknown_members(patch, schema)
-            return schema.load(merge_patch(writable_fields(article), patch))
+            return load_merge_patch(ArticleInputSchema(), writable_fields(article), patch)
 
         article = store.modify_article(str(article_id), Preconditions.of_request(), patched)
         return article, 200, _headers(article)

@@ -84,16 +84,17 @@ def request_json():
     return parse_json(data)
 
 
-def refuse_unknown_members(patch, schema) -> None:
-    """A merge patch may name only members the resource has. Loading the merged result
-    refuses any other member with a value; a null one would remove nothing and so pass
-    unnoticed (a misspelt name, say), unless refused here."""
-    if not isinstance(patch, dict):
-        return
-    known = {field.data_key or name for name, field in schema.load_fields.items()}
-    unknown = [name for name, value in patch.items() if value is None and name not in known]
-    if unknown:
-        raise marshmallow.ValidationError({name: ["Unknown field."] for name in unknown})
+def load_merge_patch(schema, current: dict, patch):
+    """The resource current with the JSON Merge Patch applied, loaded by schema. The
+    patch may name only members the resource has: loading the result refuses any other
+    member with a value, but a null one would remove nothing and pass unnoticed (a
+    misspelt name, say), so it is refused here."""
+    if isinstance(patch, dict):
+        known = {field.data_key or name for name, field in schema.load_fields.items()}
+        unknown = [name for name, value in patch.items() if value is None and name not in known]
+        if unknown:
+            raise marshmallow.ValidationError({name: ["Unknown field."] for name in unknown})
+    return schema.load(merge_patch(current, patch))
 
 
 def merge_patch(target, patch):

@@ -17,7 +17,7 @@ from schemas.source import (
 
 from .db import database
 from .errors import Problem
-from .http import Blueprint, merge_patch, refuse_unknown_members, request_json
+from .http import Blueprint, load_merge_patch, request_json
 from .journal import keep_history
 from .models import Article, Source
 from .pagination import (
@@ -124,9 +124,7 @@ class SourceItem(MethodView):
         with database.atomic():
             source = _get_locked(domain)
             current = SourceSchema(exclude=READ_ONLY_FIELDS).dump(source)
-            schema = SourceInputSchema()
-            refuse_unknown_members(patch, schema)
-            data = _matching_path(schema.load(merge_patch(current, patch)), domain)
+            data = _matching_path(load_merge_patch(SourceInputSchema(), current, patch), domain)
             Source.update(updated_at=utc_now(), **_fields(data)).where(
                 Source.domain == domain).execute()
         return Source.get_by_id(domain)

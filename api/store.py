@@ -156,21 +156,26 @@ def purged(article_id: str) -> Problem | None:
 
 
 def missing_by_key(domain: str, external_id: str) -> Problem:
-    purged = (PurgedArticle.select().where((PurgedArticle.source == domain)
+    record = (PurgedArticle.select().where((PurgedArticle.source == domain)
                                            & (PurgedArticle.external_id == external_id))
               .order_by(PurgedArticle.purged_at.desc()).first())
-    return _purged(purged) or Problem(
+    return _purged(record) or Problem(
         404, f"{domain} has no article with external_id {external_id!r}.")
+
+
+def purge_record(record: PurgedArticle) -> dict:
+    """What is kept of a purged article, as the purge answers it and its 410s name it."""
+    return {"article_id": record.id, "source": record.source,
+            "external_id": record.external_id, "purged_at": utc_stamp(record.purged_at),
+            "purged_by": record.key_id, "reason": record.reason}
 
 
 def _purged(record: PurgedArticle | None) -> Problem | None:
     if record is None:
         return None
-    when = utc_stamp(record.purged_at).isoformat()
-    return Problem(410, f"Article {record.id} was purged at {when}: {record.reason}",
-                   kind="purged", article_id=record.id, source=record.source,
-                   external_id=record.external_id, purged_at=when, purged_by=record.key_id,
-                   reason=record.reason)
+    kept = purge_record(record) | {"purged_at": utc_stamp(record.purged_at).isoformat()}
+    return Problem(410, f"Article {record.id} was purged at {kept['purged_at']}: "
+                        f"{record.reason}", kind="purged", **kept)
 
 
 def live(article: Article) -> Article:

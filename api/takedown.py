@@ -48,12 +48,6 @@ def purge_article(article_id: str, reason: str, key_id: str | None) -> PurgedArt
     return kept
 
 
-def _record(kept: PurgedArticle) -> dict:
-    return {"article_id": kept.id, "source": kept.source, "external_id": kept.external_id,
-            "purged_at": store.utc_stamp(kept.purged_at), "purged_by": kept.key_id,
-            "reason": kept.reason}
-
-
 @blp.route("/articles/<uuid:article_id>/purge")
 class ArticlePurge(MethodView):
     @blp.arguments(PurgeInputSchema)
@@ -62,4 +56,5 @@ class ArticlePurge(MethodView):
     @blp.alt_response(410, response="GONE", description="Purged already.")
     def post(self, data, article_id):
         """Remove an article's text and history for good (a legal takedown)"""
-        return _record(purge_article(str(article_id), data["reason"], g.get("key_id")))
+        return store.purge_record(purge_article(str(article_id), data["reason"],
+                                                g.get("key_id")))
