@@ -390,6 +390,30 @@ def rezone(domain):
                                                     default_zone))
 
 
+@main.group()
+def stories():
+    """Stories: the articles about one event across sources."""
+
+
+@stories.command("rebuild")
+def stories_rebuild():
+    """Group every live article into stories again, oldest first.
+
+    Writes group articles as they arrive; run this after upgrading from a release
+    without stories, or after changing how grouping works. Every story gets a new id.
+    Writes may go on meanwhile: an article written during the run is grouped when it
+    arrives and may then be grouped again by the run."""
+    from .models import Article
+    from .stories import rebuild
+
+    _app_with_database()
+    total = Article.select().where(Article.deleted_at.is_null()).count()
+    with click.progressbar(length=total, label="Grouping", show_pos=True,
+                           file=sys.stderr) as progress:
+        found = rebuild(progress.update)
+    click.echo(f"{total} articles in {found} stories")
+
+
 @main.command()
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8", lazy=True),
               default="-", help="File to write [standard output].")

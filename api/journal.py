@@ -14,12 +14,13 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import g, has_request_context
 
-from .db import WriteGroup, database, insert_rows
+from . import grouping
+from .db import WriteGroup, database, insert_rows, is_sqlite
 from .models import Article, FeedPosition, Revision, Setting, legacy_extraction
 
 _pending: contextvars.ContextVar[list | None] = contextvars.ContextVar(
@@ -134,11 +135,19 @@ def record(article: Article, op: str, replaced: Article | None = None) -> None:
     pending = _pending.get()
     if pending is None:
         raise RuntimeError("record() outside writing(): the revision would be lost")
-    pending.append((article, op, None if replaced is None else snapshot(replaced)))
+    pending.append((article, op, replaced))
 
 
 # Claims positions and reads the last claimed in one statement (SQLite 3.35+, PostgreSQL).
 _CLAIM = 'UPDATE "feed_position" SET "seq" = "seq" + {p} WHERE "id" = 1 RETURNING "seq"'
+
+
+def hold_feed_position() -> None:
+    """Take the feed position's lock until commit, as a writing transaction does last:
+    work done under it runs one transaction at a time (grouping, for one). SQLite's
+    writer lock already is that."""
+    if not is_sqlite():
+        database.execute_sql('SELECT "seq" FROM "feed_position" WHERE "id" = 1 FOR UPDATE')
 
 
 def _acting_key() -> str | None:
@@ -161,9 +170,11 @@ def _store(pending: list) -> None:
              "source": article.source_id, "key_id": key_id, "snapshot": None}
             for number, (article, op, _) in enumerate(pending, start=1)]
     insert_rows(Revision, rows)
+    # While this transaction holds the feed position: see grouping.
+    grouping.follow(pending, datetime.now(UTC).replace(tzinfo=None))
     # After the inserts: an article written twice in one transaction replaces a
     # version inserted just above.
-    _keep([(replaced, article.id, article.version - 1)
+    _keep([(snapshot(replaced), article.id, article.version - 1)
            for article, _, replaced in pending if replaced is not None])
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from peewee import fn
+from peewee import Tuple, fn
 
 from schemas.fields import parse_rfc3339
 
-from . import search, store
+from . import grouping, search, store
 from .db import database, is_sqlite
 from .errors import Problem
-from .models import Article, ArticleEntity, articles_from
+from .models import Article, ArticleEntity, StoryArticle, articles_from
 from .pagination import decode_cursor, encode_cursor, keyset_page, next_page_url
 
 # Query parameter -> entity kind in the name index.
@@ -87,6 +87,10 @@ def filtered(query: dict, rows_needed: int | None = None, state: str = "live"):
             if "published_before" in query:
                 named = named.where(ArticleEntity.published_at < query["published_before"].utc)
             select = select.where(Article.id.in_(named))
+    if query.get("story"):
+        stories = grouping.resolve_many(set(query["story"]))
+        select = select.where(Article.id.in_(StoryArticle.select(StoryArticle.article_id)
+                                             .where(StoryArticle.story_id.in_(stories))))
     if "updated_after" in query:
         select = select.where(Article.updated_at >= query["updated_after"].utc)
     if query.get("duplicates", "include") != "include":
@@ -100,7 +104,30 @@ def filtered(query: dict, rows_needed: int | None = None, state: str = "live"):
         select = select.where(Article.published_at >= query["published_after"].utc)
     if "published_before" in query:
         select = select.where(Article.published_at < query["published_before"].utc)
+    if query.get("collapse") == "story":
+        select = select.where(~fn.EXISTS(_later_in_story(query, state)))
     return select
+
+
+# What GET /articles may filter on besides paging, order and the fields returned.
+_FILTERS = ("q", "source", "language", "external_id", *NAME_FILTERS, "story",
+            "updated_after", "published_after", "published_before")
+
+
+def _later_in_story(query: dict, state: str):
+    """An article the filters select, published after the outer one, in its story:
+    where there is one, collapse=story leaves the outer article out."""
+    mine, other = StoryArticle.alias(), StoryArticle.alias()
+    later = (other.select(other.article_id)
+             .join(mine, on=(other.story_id == mine.story_id))
+             .where((mine.article_id == Article.id)
+                    & (Tuple(other.published_at, other.article_id)
+                       > Tuple(mine.published_at, mine.article_id))))
+    if any(query.get(name) for name in _FILTERS) or query.get(
+            "duplicates", "include") != "include":
+        selected = filtered({**query, "collapse": None}, state=state).select(Article.id)
+        later = later.where(other.article_id.in_(selected))
+    return later
 
 
 def count_articles(query: dict) -> int | None:
@@ -124,7 +151,10 @@ def sort_for(query: dict) -> Sort:
 
 
 def _one_name(query: dict) -> tuple[str, str] | None:
-    """The (parameter, kind) of the query's only name filter, when it names one value."""
+    """The (parameter, kind) of the query's only name filter, when it names one value
+    (and no collapse, which compares each article with the others the filters select)."""
+    if query.get("collapse"):
+        return None
     named = [(parameter, kind) for parameter, kind in NAME_FILTERS.items()
              if query.get(parameter)]
     if len(named) == 1 and len(query[named[0][0]]) == 1:
@@ -137,14 +167,15 @@ def _walk_meets_every_filter(query: dict, sort: Sort) -> bool:
     index, or one of source, language or a name with it): only then does a page cost
     about limit * articles / hits probes (search.matching)."""
     if sort.field == "relevance" or query.get("updated_after") is not None or query.get(
-            "duplicates", "include") != "include":
+            "duplicates", "include") != "include" or query.get("collapse"):
         return False
-    narrowing = [name for name in ("source", "language", "external_id", *NAME_FILTERS)
-                 if query.get(name)]
+    narrowing = [name for name in ("source", "language", "external_id", "story",
+                                   *NAME_FILTERS) if query.get(name)]
     if sort.field == "updated_at":
         return not narrowing and "published_after" not in query and (
             "published_before" not in query)
-    return not narrowing or (len(narrowing) == 1 and narrowing[0] != "external_id"
+    return not narrowing or (len(narrowing) == 1
+                             and narrowing[0] not in ("external_id", "story")
                              and len(query[narrowing[0]]) == 1)
 
 
@@ -200,7 +231,7 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
     # A relevance score from the joined hits lands on the article itself.
     rows, more = keyset_page(select, (key, tie), position, sort.descending, limit,
                              rows=lambda ordered: articles_from(database.execute(ordered)))
-    page = store.annotate_duplicates(rows)
+    page = store.annotate_stories(store.annotate_duplicates(rows))
     if query.get("q"):
         found = search.snippets(search.parse(query["q"]), [row.id for row in page])
         for row in page:
@@ -216,7 +247,8 @@ def page_etag(items: list[Article], next_url: str | None, total: int | None,
     (variant: the representation and the fields asked for)."""
     digest = hashlib.sha256(",".join(variant).encode())
     for article in items:
-        digest.update(f"{article.id}:{article.version}:{article.duplicate_of}\n".encode())
+        digest.update(f"{article.id}:{article.version}:{article.duplicate_of}:"
+                      f"{article.story_id}\n".encode())
     digest.update(f"{next_url}|{total}".encode())
     return f'W/"{digest.hexdigest()[:32]}"'
 

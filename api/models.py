@@ -23,7 +23,7 @@ from peewee import (
     fn,
 )
 
-from schemas.fields import Stamp
+from schemas.fields import Stamp, fold_name
 
 from .db import database
 from .text import entities
@@ -164,6 +164,16 @@ class Article(BaseModel):
         return self.__dict__["_duplicate_of"]
 
     @property
+    def story_id(self) -> str | None:
+        """The story grouping put this live article in (api/grouping.py). Lists set it
+        for a whole page at once (store.annotate_stories)."""
+        if "_story_id" not in self.__dict__:
+            self.__dict__["_story_id"] = (StoryArticle.select(StoryArticle.story_id)
+                                          .where(StoryArticle.article_id == self.id)
+                                          .scalar())
+        return self.__dict__["_story_id"]
+
+    @property
     def entity_basis(self) -> dict:
         basis = {name: "extracted" if self.extracted_lists & (1 << bit) else "stated"
                  for bit, name in enumerate(ENTITY_FIELDS)}
@@ -208,6 +218,12 @@ def _first_copy_sql(param: str) -> str:
     """Built once per placeholder style: asked on every article read."""
     return (Article.select(fn.MIN(Article.id))
             .where((Article.content_hash == "") & Article.deleted_at.is_null()).sql()[0])
+
+
+def index_key(name: str) -> str:
+    """The folded name, cut to 600 UTF-8 bytes: NFKC can lengthen a name many times over,
+    and PostgreSQL's B-tree entries stop at 2704 bytes."""
+    return fold_name(name).encode("utf-8")[:600].decode("utf-8", errors="ignore")
 
 
 class ArticleEntity(BaseModel):
@@ -273,6 +289,31 @@ class PurgedArticle(BaseModel):
 
     class Meta:
         table_name = "purged_article"
+
+
+class Story(BaseModel):
+    """The articles about one event across sources (api/grouping.py). A story merged
+    into an older one keeps its row, pointing there (absorbed_into), so its id still
+    leads somewhere."""
+
+    id = CharField(max_length=36, primary_key=True)
+    absorbed_into = CharField(max_length=36, null=True)
+    article_count = IntegerField()  # live articles
+    first_published_at = InstantField(null=True)
+    last_published_at = InstantField(null=True)
+    created_at = InstantField()
+
+
+class StoryArticle(BaseModel):
+    """A live article's story (a deleted article leaves its story, a revival rejoins)."""
+
+    article_id = CharField(max_length=36, primary_key=True)
+    story_id = CharField(max_length=36)
+    published_at = InstantField()
+    words = BlobField()  # grouping.encode_words: its keywords, for grouping to compare
+
+    class Meta:
+        table_name = "story_article"
 
 
 class Setting(BaseModel):

@@ -31,7 +31,7 @@ blp = Blueprint("revisions", __name__, description="Article history.")
 _ORDER = "-version"
 _PURGED = "The article was purged: its history went with its text."
 # Fields whose change is the version itself, not an edit.
-_BOOKKEEPING = ("id", "duplicate_of", "version", "created_at", "updated_at")
+_BOOKKEEPING = ("id", "duplicate_of", "story_id", "version", "created_at", "updated_at")
 _compared = ArticleSchema(exclude=_BOOKKEEPING)
 
 

@@ -32,8 +32,10 @@ from .models import (
     ArticleEntity,
     ArticleMinHash,
     PurgedArticle,
+    StoryArticle,
     articles_from,
     drop_extracted,
+    index_key,
 )
 from .preconditions import Preconditions
 from .text.entities import VERSION as ENTITY_EXTRACTOR
@@ -193,8 +195,10 @@ def _by_id_sql(param: str) -> str:
     copy = Article.alias()
     first_copy = copy.select(fn.MIN(copy.id)).where(
         (copy.content_hash == Article.content_hash) & copy.deleted_at.is_null())
-    return Article.select(Article, first_copy.alias("first_copy")).where(
-        Article.id == "").sql()[0]
+    story = StoryArticle.select(StoryArticle.story_id).where(
+        StoryArticle.article_id == Article.id)
+    return Article.select(Article, first_copy.alias("first_copy"),
+                          story.alias("story")).where(Article.id == "").sql()[0]
 
 
 def live_article(article_id: str) -> Article:
@@ -209,6 +213,7 @@ def live_article(article_id: str) -> Article:
     article = found[0]
     first = article.__dict__.pop("first_copy")
     article.__dict__["_duplicate_of"] = first if first != article.id else None
+    article.__dict__["_story_id"] = article.__dict__.pop("story")
     return live(article)
 
 
@@ -382,12 +387,6 @@ def unchanged(article: Article, columns: dict) -> bool:
         _stored(article, name) == value for name, value in columns.items())
 
 
-def index_key(name: str) -> str:
-    """The folded name, cut to 600 UTF-8 bytes: NFKC can lengthen a name many times over,
-    and PostgreSQL's B-tree entries stop at 2704 bytes."""
-    return fold_name(name).encode("utf-8")[:600].decode("utf-8", errors="ignore")
-
-
 def entity_rows(article_id: str, columns: dict) -> list[dict]:
     """The name index rows of an article row: its lists, and the countries its places
     are in (the country filter)."""
@@ -447,6 +446,16 @@ def annotate_duplicates(articles: list[Article]) -> list[Article]:
     for article in articles:
         first = firsts.get(article.content_hash)
         article.__dict__["_duplicate_of"] = first if first != article.id else None
+    return articles
+
+
+def annotate_stories(articles: list[Article]) -> list[Article]:
+    """Set story_id for a page of articles with one query."""
+    stories = dict(StoryArticle.select(StoryArticle.article_id, StoryArticle.story_id)
+                   .where(StoryArticle.article_id.in_([article.id for article in articles]))
+                   .tuples()) if articles else {}
+    for article in articles:
+        article.__dict__["_story_id"] = stories.get(article.id)
     return articles
 
 

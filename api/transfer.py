@@ -21,7 +21,7 @@ from .errors import Problem
 from .http import parse_json
 from .ingest import article_from_text
 from .models import LIST_FIELDS, Article, drop_extracted
-from .store import annotate_duplicates
+from .store import annotate_duplicates, annotate_stories
 
 SUFFIXES = {".txt": "text", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson",
             ".csv": "csv"}
@@ -186,9 +186,9 @@ def export_lines(batch_size: int = 1000) -> Iterator[str]:
     schema = ArticleSchema()
     after = ""
     while True:
-        rows = annotate_duplicates(list(
+        rows = annotate_stories(annotate_duplicates(list(
             Article.select().where((Article.id > after) & Article.deleted_at.is_null())
-            .order_by(Article.id).limit(batch_size)))
+            .order_by(Article.id).limit(batch_size))))
         for article in rows:
             yield json.dumps(schema.dump(article), ensure_ascii=False) + "\n"
         if len(rows) < batch_size:

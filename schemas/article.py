@@ -27,7 +27,7 @@ MAX_PAGE_SIZE = 100
 
 READ_ONLY_FIELDS = frozenset({
     "id", "published_at_basis", "entity_basis", "geo", "word_count", "content_hash",
-    "duplicate_of", "version", "created_at", "updated_at",
+    "duplicate_of", "story_id", "version", "created_at", "updated_at",
 })
 
 EXAMPLE = {
@@ -65,6 +65,7 @@ STORED_EXAMPLE = {
     "word_count": 12,
     "content_hash": "5d1c0e5e1bd1f0b8d6d4c1f0d0a3c0f9f5e0f8a1c2b3d4e5f60718293a4b5c6d",
     "duplicate_of": None,
+    "story_id": "0190b1a4-6f30-7e11-8c2d-4a5b6c7d8e9f",
     "version": 1,
     "created_at": "2026-11-23T10:00:00.000000Z",
     "updated_at": "2026-11-23T10:00:00.000000Z",
@@ -174,6 +175,11 @@ class ArticleSchema(PlannedDump, ArticleFieldsSchema):
     duplicate_of = fields.String(dump_only=True, allow_none=True, metadata={
         "description": "The first stored article with the same content_hash; null for it "
                        "and for articles with a unique body."})
+    story_id = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "The story (GET /stories/{id}) this article belongs to: the "
+                       "articles about the same event across sources. Grouping may move "
+                       "it into an older story without a new version; null while the "
+                       "article is deleted."})
     version = fields.Integer(dump_only=True,
                              metadata={"description": "Starts at 1; +1 on every change."})
     created_at = OffsetDateTime(dump_only=True)
@@ -191,7 +197,8 @@ class ExtractedArticleSchema(ArticleSchema):
     """What a write of a raw item would store, without storing it."""
 
     class Meta:
-        exclude = ("id", "version", "created_at", "updated_at", "duplicate_of", "snippet")
+        exclude = ("id", "version", "created_at", "updated_at", "duplicate_of", "story_id",
+                   "snippet")
 
 
 class ArticleListItemSchema(ArticleSchema):
@@ -244,6 +251,9 @@ class ArticleFilterSchema(Schema):
         load_default="include", validate=validate.OneOf(["include", "exclude", "only"]),
         metadata={"description": "Articles whose body repeats an earlier one's: include "
                                  "them, exclude them, or list only them."})
+    story = CommaList(Text(max_length=36), validate=validate.Length(max=50), metadata={
+        "description": "Stories (GET /stories) the articles belong to; an id a story "
+                       "absorbed since still selects its articles."})
     published_after = OffsetDateTime(metadata={"description": "Inclusive lower bound."})
     published_before = OffsetDateTime(metadata={"description": "Exclusive upper bound."})
     updated_after = OffsetDateTime(metadata={
@@ -262,6 +272,9 @@ class ArticleQuerySchema(ArticleFilterSchema):
                      data_key="fields", validate=validate.Length(min=1, max=len(LISTED_FIELDS)),
                      metadata={"description": "Return only these fields of each article "
                                               "(id always comes too)."})
+    collapse = fields.String(validate=validate.OneOf(["story"]), metadata={
+        "description": "story: of each story, only the most recently published article "
+                       "the filters select (articles in no story are kept)."})
     count = fields.String(load_default="none",
                           validate=validate.OneOf(["none", "exact", "estimated"]),
                           metadata={"description": "Report the number of matching articles "

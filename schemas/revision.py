@@ -48,7 +48,7 @@ class ArticleVersionSchema(ArticleSchema):
     """An article as it was at one version."""
 
     class Meta:
-        exclude = ("duplicate_of",)
+        exclude = ("duplicate_of", "story_id")
 
 
 class ChangeSchema(Schema):

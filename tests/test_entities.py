@@ -90,7 +90,8 @@ def test_extract_returns_exactly_what_a_write_stores(client):
     stored = _post_raw(client).json
 
     assert extracted["language"] == "en"
-    for name in ("id", "version", "created_at", "updated_at", "duplicate_of"):
+    for name in ("id", "version", "created_at", "updated_at", "duplicate_of",
+                 "story_id"):
         stored.pop(name)
     assert extracted == stored
     assert client.get("/articles").json["items"][0]["id"]  # only the write stored one

@@ -95,7 +95,7 @@ def test_export_to_a_file_round_trips_through_import(tmp_path, create, database_
     copied = _dateline(["export"], fresh).stdout.splitlines()
     assert len(lines) == 2
     assert result.stdout.splitlines()[0] == "2 created, 0 updated, 0 unchanged, 0 rejected"
-    server_set = {"id", "duplicate_of", "created_at", "updated_at"}
+    server_set = {"id", "duplicate_of", "story_id", "created_at", "updated_at"}
 
     def comparable(exported):
         rows = [{k: v for k, v in json.loads(line).items() if k not in server_set}

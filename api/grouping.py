@@ -1,0 +1,315 @@
+"""Stories: the articles about one event across sources, grouped as they are written.
+
+An article is compared with the articles published within WINDOW of it that share its
+names or its body's near-duplicate buckets (at most CANDIDATES of them, the ones
+sharing most names), and a story spans at most MAX_SPAN from its first article to its
+last, so grouping costs the same at any size of the collection. It is about the same
+event as such an article when either holds:
+
+- their bodies are near-duplicates (estimated Jaccard similarity of 5-word shingles of
+  at least similarity.SIMILARITY_THRESHOLD): wire copies and light rewrites;
+- they name the same people, organisations and places, and use the same words:
+  ``names`` counts a shared person or organisation as 1 and a shared place as 1/2,
+  ``words`` is the Jaccard similarity of their keywords (headline, summary and the
+  body's first LEAD_WORDS words; words of four letters or more, stop words of the
+  common languages left out), and they match when names >= 1 with a person or
+  organisation among them and words >= WORDS_WITH_ONE_NAME (0.2), or names >= 2 and
+  words >= WORDS_WITH_TWO_NAMES (0.12).
+
+Grouping runs last in a write's transaction (journal.writing, for every change it
+records), after the feed position is claimed: that row lock makes transactions group
+one at a time, so two writers never wait on each other's stories (no deadlock) and
+each sees the stories the other made.
+
+A shared place or person alone never groups two articles: two stories about one city
+keep apart unless their wording says they are the same event. An article that matches
+articles of several stories joins them into one: the oldest story keeps its id, and
+the others point to it from then on (Story.absorbed_into), as long as the story
+that results spans at most MAX_SPAN: a running subject (a war, a campaign) becomes a
+succession of stories rather than one that grows without end.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+import numpy as np
+import stopwordsiso
+import uuid6
+from peewee import Case, fn
+
+from . import similarity
+from .models import (
+    Article,
+    ArticleBand,
+    ArticleEntity,
+    ArticleMinHash,
+    Story,
+    StoryArticle,
+    index_key,
+)
+
+WINDOW = timedelta(hours=72)
+MAX_SPAN = timedelta(days=7)
+CANDIDATES = 50
+LEAD_WORDS = 60
+WORDS_WITH_ONE_NAME = 0.2
+WORDS_WITH_TWO_NAMES = 0.12
+NAME_WEIGHTS = {"person": 1.0, "organisation": 1.0, "place": 0.5}
+# Stop words of the languages wire copy most often comes in.
+_STOP_LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl", "ru", "ar", "fa", "tr")
+_WORD = re.compile(r"\w{4,}")
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    return frozenset(word.casefold() for word in stopwordsiso.stopwords(list(_STOP_LANGUAGES)))
+
+
+def keywords(headline: str, summary: str | None, body: str | None) -> frozenset[str]:
+    """The words that say what an article is about, folded: a plural's s dropped."""
+    lead = " ".join((body or "").split()[:LEAD_WORDS])
+    stop = _stop_words()
+    found = set()
+    for word in _WORD.findall(f"{headline} {summary or ''} {lead}".casefold()):
+        if word not in stop and not word.isdigit():
+            found.add(word[:-1] if word.endswith("s") and len(word) > 4 else word)
+    return frozenset(found)
+
+
+def word_hashes(words: frozenset[str]) -> frozenset[int]:
+    """Keywords as CRC-32s: kept beside an article's story (StoryArticle.words), so a
+    comparison reads 4 bytes a word instead of the article's text."""
+    return frozenset(zlib.crc32(word.encode("utf-8")) for word in words)
+
+
+def encode_words(hashes: frozenset[int]) -> bytes:
+    return np.array(sorted(hashes), dtype="<u4").tobytes()
+
+
+def decode_words(data: bytes) -> frozenset[int]:
+    return frozenset(np.frombuffer(bytes(data), dtype="<u4").tolist())
+
+
+@dataclass(frozen=True)
+class Member:
+    """What grouping reads of an article: its names (kind, folded value) of the name
+    index, its keywords (word_hashes) and its body's MinHash."""
+
+    article_id: str
+    published_at: datetime
+    names: frozenset[tuple[str, str]]
+    words: frozenset[int]
+    signature: np.ndarray | None
+
+
+@dataclass
+class _Candidate:
+    names: float = 0.0
+    named: bool = False  # a person or organisation among the shared names
+    near_duplicate: bool = False
+
+
+def _jaccard(first: frozenset, second: frozenset) -> float:
+    union = len(first | second)
+    return len(first & second) / union if union else 0.0
+
+
+def _sharing_names(member: Member) -> dict[str, _Candidate]:
+    found: dict[str, _Candidate] = defaultdict(_Candidate)
+    names = [(kind, value) for kind, value in member.names if kind in NAME_WEIGHTS]
+    if not names:
+        return found
+    by_kind = defaultdict(list)
+    for kind, value in names:
+        by_kind[kind].append(value)
+    condition = None
+    for kind, values in by_kind.items():
+        clause = (ArticleEntity.kind == kind) & ArticleEntity.value.in_(values)
+        condition = clause if condition is None else condition | clause
+    weight = fn.SUM(Case(ArticleEntity.kind, [("place", NAME_WEIGHTS["place"])], 1.0))
+    named = fn.SUM(Case(ArticleEntity.kind, [("place", 0)], 1))
+    rows = (ArticleEntity.select(ArticleEntity.article, weight, named)
+            .where(condition
+                   & (ArticleEntity.published_at >= member.published_at - WINDOW)
+                   & (ArticleEntity.published_at <= member.published_at + WINDOW)
+                   & (ArticleEntity.article != member.article_id))
+            .group_by(ArticleEntity.article).order_by(weight.desc()).limit(CANDIDATES))
+    for article_id, shared, persons in rows.tuples():
+        found[article_id].names = float(shared)
+        found[article_id].named = bool(persons)
+    return found
+
+
+def _near_duplicates(member: Member) -> list[str]:
+    if member.signature is None:
+        return []
+    sharing = (ArticleBand.select(ArticleBand.article).distinct()
+               .where(ArticleBand.bucket.in_(similarity.buckets(member.signature))
+                      & (ArticleBand.article != member.article_id)).limit(CANDIDATES))
+    rows = ArticleMinHash.select(ArticleMinHash.article, ArticleMinHash.signature).where(
+        ArticleMinHash.article.in_(sharing))
+    return [article_id for article_id, signature in rows.tuples()
+            if similarity.similarity(member.signature, similarity.decode(signature))
+            >= similarity.SIMILARITY_THRESHOLD]
+
+
+def _same_event(candidate: _Candidate, words: float) -> bool:
+    if candidate.near_duplicate:
+        return True
+    if candidate.named and words >= WORDS_WITH_ONE_NAME:
+        return True
+    return candidate.names >= 2 and words >= WORDS_WITH_TWO_NAMES
+
+
+def matching_stories(member: Member) -> set[str]:
+    """The stories of the articles member is about the same event as."""
+    candidates = _sharing_names(member)
+    for article_id in _near_duplicates(member):
+        candidates[article_id].near_duplicate = True
+    if not candidates:
+        return set()
+    rows = (StoryArticle.select(StoryArticle.article_id, StoryArticle.story_id,
+                                StoryArticle.published_at, StoryArticle.words)
+            .where(StoryArticle.article_id.in_(list(candidates))).tuples())
+    stories = set()
+    for article_id, story_id, published_at, words in rows:
+        if story_id in stories or abs(published_at - member.published_at) > WINDOW:
+            continue
+        if _same_event(candidates[article_id], _jaccard(member.words, decode_words(words))):
+            stories.add(story_id)
+    return stories
+
+
+def _joinable(stories: list[Story], published_at: datetime) -> list[Story]:
+    """The oldest story, and those after it that it can absorb, while the story they
+    make with the article spans at most MAX_SPAN."""
+    joined, first, last = [], published_at, published_at
+    for story in sorted(stories, key=lambda story: story.id):
+        earliest = min(first, story.first_published_at or published_at)
+        latest = max(last, story.last_published_at or published_at)
+        if latest - earliest <= MAX_SPAN:
+            joined.append(story)
+            first, last = earliest, latest
+    return joined
+
+
+def assign(member: Member, now: datetime) -> str:
+    """Put a live article (not in a story) into the story of what it is about, joining
+    the stories it bridges, or into a story of its own; returns the story's id."""
+    found = resolve_many(matching_stories(member))
+    joined = _joinable(list(Story.select().where(Story.id.in_(list(found)))),
+                       member.published_at) if found else []
+    if not joined:
+        story_id = str(uuid6.uuid7())
+        Story.insert(id=story_id, article_count=0, created_at=now).execute()
+    else:
+        # uuid7 ids sort by creation: the first is the oldest story.
+        story_id = joined[0].id
+        for absorbed in joined[1:]:
+            _absorb(story_id, absorbed)
+    StoryArticle.insert(article_id=member.article_id, story_id=story_id,
+                        published_at=member.published_at,
+                        words=encode_words(member.words)).execute()
+    _widen(story_id, member.published_at, +1)
+    return story_id
+
+
+def leave(article_id: str) -> None:
+    """Take an article out of its story (deleted, purged, or about to be regrouped)."""
+    row = StoryArticle.get_or_none(StoryArticle.article_id == article_id)
+    if row is None:
+        return
+    StoryArticle.delete().where(StoryArticle.article_id == article_id).execute()
+    story = Story.get_by_id(row.story_id)
+    first, last = story.first_published_at, story.last_published_at
+    if row.published_at in (first, last):
+        first, last = (StoryArticle.select(fn.MIN(StoryArticle.published_at),
+                                           fn.MAX(StoryArticle.published_at))
+                       .where(StoryArticle.story_id == row.story_id).tuples().get())
+    Story.update(article_count=Story.article_count - 1, first_published_at=first,
+                 last_published_at=last).where(Story.id == row.story_id).execute()
+
+
+def _widen(story_id: str, published_at: datetime, added: int) -> None:
+    earliest = fn.COALESCE(Story.first_published_at, published_at)
+    latest = fn.COALESCE(Story.last_published_at, published_at)
+    Story.update(
+        article_count=Story.article_count + added,
+        first_published_at=Case(None, [(earliest > published_at, published_at)], earliest),
+        last_published_at=Case(None, [(latest < published_at, published_at)], latest),
+    ).where(Story.id == story_id).execute()
+
+
+def _absorb(keep: str, gone: Story) -> None:
+    """Move every article of gone into keep; gone, and every story that pointed to it,
+    points to keep from now on."""
+    absorbed = gone.id
+    StoryArticle.update(story_id=keep).where(StoryArticle.story_id == absorbed).execute()
+    Story.update(absorbed_into=keep, article_count=0).where(
+        (Story.id == absorbed) | (Story.absorbed_into == absorbed)).execute()
+    for edge in (gone.first_published_at, gone.last_published_at):
+        if edge is not None:
+            _widen(keep, edge, 0)
+    Story.update(article_count=Story.article_count + gone.article_count).where(
+        Story.id == keep).execute()
+
+
+def resolve_many(story_ids: set[str]) -> set[str]:
+    """The stories that now hold these ids' articles: an absorbed id gives its keeper."""
+    if not story_ids:
+        return set()
+    return {keeper or story_id for story_id, keeper in Story.select(
+        Story.id, Story.absorbed_into).where(Story.id.in_(list(story_ids))).tuples()}
+
+
+_NAMED_KINDS = {"people": "person", "organisations": "organisation", "places": "place"}
+# What an article's story is judged on: an update that changes none of these keeps it.
+_JUDGED_ON = ("headline", "summary", "body", "published_at", *_NAMED_KINDS)
+
+
+def member_of(article: Article, signature: np.ndarray | None) -> Member:
+    names = {(kind, index_key(name)) for field, kind in _NAMED_KINDS.items()
+             for name in getattr(article, field) or []}
+    return Member(article.id, article.published_at,
+                  frozenset(names - {(kind, "") for kind in _NAMED_KINDS.values()}),
+                  word_hashes(keywords(article.headline, article.summary, article.body)),
+                  signature)
+
+
+def signatures(article_ids: list[str]) -> dict[str, np.ndarray]:
+    """The stored body MinHashes of these articles (those with a body)."""
+    return {article_id: similarity.decode(signature) for article_id, signature in
+            ArticleMinHash.select(ArticleMinHash.article, ArticleMinHash.signature)
+            .where(ArticleMinHash.article.in_(article_ids)).tuples()} if article_ids else {}
+
+
+def follow(changes: list[tuple[Article, str, Article | None]], now: datetime) -> None:
+    """Group what one transaction wrote, in the order it wrote it: (article, op, the
+    version it replaced) as journal.record took them."""
+    last = {}
+    for article, op, replaced in changes:
+        first_replaced = last[article.id][2] if article.id in last else replaced
+        last[article.id] = (article, op, first_replaced)
+    regrouped = [article for article, op, replaced in last.values()
+                 if op in ("created", "updated") and (
+                     replaced is None or replaced.deleted_at is not None or any(
+                         getattr(article, name) != getattr(replaced, name)
+                         for name in _JUDGED_ON))]
+    found = signatures([article.id for article in regrouped])
+    for article, op, _ in last.values():
+        if op in ("deleted", "purged"):
+            leave(article.id)
+    for article in regrouped:
+        regroup(member_of(article, found.get(article.id)), now)
+
+
+def regroup(member: Member, now: datetime) -> str:
+    """An edited or revived article: out of its story, then in again where it now fits."""
+    leave(member.article_id)
+    return assign(member, now)
