@@ -19,6 +19,7 @@ from . import (
     keys,
     revisions,
     sources,
+    subscriptions,
     takedown,
     timelines,
 )
@@ -76,7 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     api = Api(app)
     for blueprint in (batch.blp, articles.blp, revisions.blp, changes.blp, sources.blp,
-                      keys.blp, takedown.blp, timelines.blp,
+                      keys.blp, takedown.blp, timelines.blp, subscriptions.blp,
                       health.blp):
         api.register_blueprint(blueprint)
     auth.document_security(api.spec)

@@ -53,7 +53,8 @@ SAMPLE_ARTICLE = {
 }
 
 TABLES = ("article_entity", "article_band", "article_minhash", "article", "source",
-          "idempotency_key", "revision", "feed_position", "api_key", "purged_article")
+          "idempotency_key", "revision", "feed_position", "api_key", "purged_article",
+          "delivery", "subscription")
 
 
 @pytest.fixture
