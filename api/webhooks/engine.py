@@ -16,7 +16,7 @@ import os
 import socket
 import threading
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import uuid6
 from flask import current_app
@@ -29,7 +29,7 @@ from ..db import database
 from ..journal import feed_epoch, last_seq
 from ..listing import filtered
 from ..models import Article, Delivery, Revision, Subscription
-from ..store import utc_now, utc_stamp
+from ..store import utc_now
 from .guard import TargetRefused, parse_target, resolve
 from .sender import Outcome, send
 
@@ -129,7 +129,7 @@ def _work(subscription_id: str, owner: str, now: datetime) -> int:
                                         & (Delivery.state == "pending"))
                 .order_by(Delivery.seq).first())
         if head is None:
-            if not _queue_next(subscription, owner):
+            if not _queue_next(subscription, owner, now):
                 break
             continue
         if head.next_attempt_at is not None and head.next_attempt_at > now:
@@ -148,7 +148,7 @@ def _wait(subscription_id: str, until: datetime | None) -> None:
             Subscription.id == subscription_id).execute()
 
 
-def _queue_next(subscription: Subscription, owner: str) -> bool:
+def _queue_next(subscription: Subscription, owner: str, now: datetime) -> bool:
     """Match the next batch of the feed and queue what matches; False at the feed's
     end (or when the lease was lost meanwhile)."""
     ceiling = last_seq()  # positions commit in order: every change up to it is visible
@@ -160,7 +160,7 @@ def _queue_next(subscription: Subscription, owner: str) -> bool:
     if scanned <= subscription.scanned_seq:
         return False
     matching = _matching(subscription, rows)
-    epoch, now = feed_epoch(), utc_now()
+    epoch = feed_epoch()
     queued = [_delivery(subscription, row, epoch, now) for row in rows if row.seq in matching]
     with database.atomic():
         moved = Subscription.update(scanned_seq=scanned, wait_until=None).where(
@@ -203,13 +203,18 @@ def _matching(subscription: Subscription, rows: list[Revision]) -> set[int]:
     return matching
 
 
+def instant(moment: datetime) -> str:
+    """A stored (naive UTC) instant written as the API writes them."""
+    return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+
+
 def payload(subscription_id: str, row: Revision, epoch: str) -> dict:
     data = {"id": row.article_id, "version": row.version, "source": row.source,
             "position": position(epoch, row.seq), "subscription": subscription_id}
     if row.op == "purged":
         data["purged"] = True
     return {"type": EVENT_TYPES[row.op],
-            "timestamp": utc_stamp(row.at).isoformat(),
+            "timestamp": instant(row.at),
             "data": data}
 
 
@@ -242,7 +247,7 @@ def _attempt(subscription: Subscription, delivery: Delivery, now: datetime) -> N
     the subscription disabled when the schedule is spent or the receiver said 410."""
     outcome = _send(subscription, delivery)
     attempts = json.loads(delivery.attempts)
-    attempts.append({"at": utc_stamp(now).isoformat(), "status": outcome.status,
+    attempts.append({"at": instant(now), "status": outcome.status,
                      "error": outcome.error, "response": outcome.response,
                      "redelivery": bool(delivery.redeliver)})
     changes = {"attempts": json.dumps(attempts[-KEPT_ATTEMPTS:]), "redeliver": 0}
