@@ -65,7 +65,7 @@ def refusal(address: str) -> str | None:
         return "a cloud metadata service"
     for kind, test in (("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
                        ("multicast", ip.is_multicast), ("unspecified", ip.is_unspecified),
-                       ("private", ip.is_private), ("reserved", ip.is_reserved)):
+                       ("reserved", ip.is_reserved), ("private", ip.is_private)):
         if test:
             return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} address"
     if not ip.is_global:

@@ -54,6 +54,13 @@ def _checked(url: str, allow_private: bool) -> str:
     return url
 
 
+def _stored_filter(loaded: dict) -> str:
+    dumped = ArticleFilterSchema().dump(loaded)
+    if dumped.get("duplicates") == "include":
+        del dumped["duplicates"]  # the default, which an empty filter leaves out too
+    return json.dumps(dumped)
+
+
 def represent(subscription: Subscription) -> dict:
     return {**subscription.__data__, "filter": json.loads(subscription.filter),
             "enabled": subscription.state == "active",
@@ -73,7 +80,7 @@ def create(caller: Caller, data: dict, allow_private: bool) -> tuple[dict, str]:
             id=str(uuid6.uuid7()), key_id=caller.key_id,
             target_url=_checked(data["target_url"], allow_private),
             description=data["description"],
-            filter=json.dumps(ArticleFilterSchema().dump(data["filter"])),
+            filter=_stored_filter(data["filter"]),
             secret=secret, state="active" if data["enabled"] else "disabled",
             disabled_reason=None if data["enabled"] else PAUSED,
             scanned_seq=last_seq(), created_at=now, updated_at=now)
@@ -92,7 +99,7 @@ def update(subscription: Subscription, data: dict, allow_private: bool) -> dict:
     subscription resumes at the change that failed, on a fresh retry schedule."""
     now = utc_now()
     changes = {"description": data["description"], "updated_at": now,
-               "filter": json.dumps(ArticleFilterSchema().dump(data["filter"]))}
+               "filter": _stored_filter(data["filter"])}
     if data["target_url"] != subscription.target_url:
         changes["target_url"] = _checked(data["target_url"], allow_private)
     was_active = subscription.state == "active"

@@ -91,12 +91,13 @@ def send(target: Target, address: str, message_id: str, secret: str, body: bytes
 
 
 def _reason(error: Exception) -> str:
+    # NewConnectionError is a ConnectTimeoutError to urllib3, though nothing timed out.
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        return "could not connect"
     if isinstance(error, urllib3.exceptions.ConnectTimeoutError):
         return "timed out connecting"
     if isinstance(error, urllib3.exceptions.ReadTimeoutError):
         return "timed out waiting for the answer"
     if isinstance(error, urllib3.exceptions.SSLError):
         return f"TLS failed: {error}"
-    if isinstance(error, urllib3.exceptions.NewConnectionError):
-        return "could not connect"
     return f"{type(error).__name__}: {error}"[:500]
