@@ -14,6 +14,7 @@ from schemas.subscription import (
     SubscriptionInputSchema,
     SubscriptionListSchema,
     SubscriptionSchema,
+    refuse_nulled_required,
 )
 
 from .db import database
@@ -71,6 +72,7 @@ class SubscriptionItem(MethodView):
     def patch(self, subscription_id):
         """Change a subscription (JSON Merge Patch); enabled: true resumes a disabled one"""
         patch = request_json()
+        refuse_nulled_required(SubscriptionInputSchema(), patch)
         with database.atomic():
             subscription = manage.find(_caller(), str(subscription_id), lock=True)
             data = load_merge_patch(SubscriptionInputSchema(), manage.editable(subscription),

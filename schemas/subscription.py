@@ -32,6 +32,27 @@ class TargetUrl(Text):
         return url
 
 
+class StrictBoolean(fields.Boolean):
+    """true or false, not 0, 1 or "yes": a JSON body says what it means."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def refuse_nulled_required(schema: Schema, patch) -> None:
+    """A merge patch's null removes a member; for one that cannot be null, the default
+    would quietly take its place (enabled: null would enable), so it is refused."""
+    if not isinstance(patch, dict):
+        return
+    refused = {name: ["Field may not be null."] for name, value in patch.items()
+               if value is None and name in schema.load_fields
+               and not schema.load_fields[name].allow_none}
+    if refused:
+        raise ValidationError(refused)
+
+
 FILTER_DESCRIPTION = (
     "The article list's filters (GET /articles' query parameters, as JSON: a list, or "
     "one comma-separated string, for the names): a change is sent when the article, as "
@@ -52,7 +73,7 @@ class SubscriptionInputSchema(Schema):
     filter = fields.Nested(ArticleFilterSchema, load_default=dict, metadata={
         "description": FILTER_DESCRIPTION,
         "example": {"q": "border", "source": ["kayhan.ir"], "person": ["Arif Kakar"]}})
-    enabled = fields.Boolean(load_default=True, metadata={
+    enabled = StrictBoolean(load_default=True, metadata={
         "description": "false pauses deliveries; true on a disabled subscription "
                        "resumes from the change that failed."})
 

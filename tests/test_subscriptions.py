@@ -150,6 +150,9 @@ def test_a_merge_patch_changes_filter_and_description_and_pauses(client):
     assert paused.json["filter"] == {"tag": ["economy"]}
     assert client.patch(path, json={"enabled": True}).json["state"] == "active"
     assert client.patch(path, json={"secret": "whsec_x"}).status_code == 422
+    for nulled in ({"enabled": None}, {"filter": None}, {"target_url": None},
+                   {"enabled": 0}):
+        assert client.patch(path, json=nulled).status_code == 422, nulled
 
 
 def test_the_delivery_log_is_paged_by_cursor_newest_first(make_app, sample):

@@ -289,12 +289,12 @@ def test_a_lease_held_by_one_deliverer_keeps_another_out(subscribe, write, deliv
     write(1)
     now = utc_now()
     with app.app_context(), database.connection_context():
-        Subscription.update(lease_owner="elsewhere", lease_until=now + timedelta(seconds=60)
+        Subscription.update(lease_owner="elsewhere", lease_until=now + timedelta(seconds=30)
                             ).where(Subscription.id == subscription["id"]).execute()
 
     assert deliver(now=now, owner="here") == 0
     assert receiver.received == []
-    assert deliver(now=now + timedelta(seconds=61), owner="here") == 1  # the lease ran out
+    assert deliver(now=now + timedelta(seconds=31), owner="here") == 1  # the lease ran out
 
 
 def test_two_deliverers_never_work_one_subscription_at_once(subscribe, write, deliver,

@@ -35,7 +35,6 @@ from .sender import Outcome, send
 
 EVENT_TYPES = {"created": "article.created", "updated": "article.updated",
                "deleted": "article.deleted", "purged": "article.deleted"}
-LEASE = timedelta(seconds=60)
 # Feed rows matched at a time, and attempts made for one subscription in one pass
 # (so one long backlog does not keep the others waiting).
 BATCH = 200
@@ -44,6 +43,13 @@ ATTEMPTS_PER_PASS = 50
 KEPT_ATTEMPTS = 40
 
 _PROCESS_OWNER = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def lease() -> timedelta:
+    """How long a deliverer holds a subscription without renewing: renewed before each
+    send, which takes two timeouts at most, so a deliverer killed mid-send holds its
+    subscription this long before another takes over."""
+    return timedelta(seconds=3 * current_app.config["WEBHOOK_TIMEOUT"])
 
 
 def default_owner() -> str:
@@ -87,7 +93,7 @@ def _due(now: datetime) -> list[str]:
 
 def _claim(subscription_id: str, owner: str, now: datetime) -> bool:
     with database.atomic():
-        return Subscription.update(lease_owner=owner, lease_until=now + LEASE).where(
+        return Subscription.update(lease_owner=owner, lease_until=now + lease()).where(
             (Subscription.id == subscription_id)
             & (Subscription.lease_until.is_null() | (Subscription.lease_until < now)
                | (Subscription.lease_owner == owner))).execute() == 1
@@ -96,7 +102,7 @@ def _claim(subscription_id: str, owner: str, now: datetime) -> bool:
 def _still_holding(subscription_id: str, owner: str, now: datetime) -> bool:
     """Renew the lease before a send; False when another deliverer has taken it (this
     one stalled past its lease), which must then stop."""
-    until = max(now, utc_now()) + LEASE
+    until = max(now, utc_now()) + lease()
     with database.atomic():
         return Subscription.update(lease_until=until).where(
             (Subscription.id == subscription_id)

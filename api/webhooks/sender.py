@@ -60,7 +60,7 @@ def send(target: Target, address: str, message_id: str, secret: str, body: bytes
         "User-Agent": USER_AGENT, "webhook-id": message_id,
         "webhook-timestamp": str(stamp),
         "webhook-signature": signature(secret, message_id, stamp, body)}
-    limits = urllib3.Timeout(connect=timeout, read=timeout)
+    limits = urllib3.Timeout(connect=timeout, read=timeout, total=2 * timeout)
     if target.scheme == "https":
         # The certificate is checked against the host as written, not the address.
         pool = urllib3.HTTPSConnectionPool(address, target.port, timeout=limits,
