@@ -317,3 +317,13 @@ def test_two_deliverers_never_work_one_subscription_at_once(subscribe, write, de
 
     assert receiver.most_in_flight == 1
     assert events(receiver) == [("article.created", article["id"]) for article in articles]
+
+
+def test_a_deleted_subscription_is_sent_nothing_more(client, subscribe, write, deliver,
+                                                     receiver):
+    subscription = subscribe()
+    write(1)
+    assert client.delete(f"/subscriptions/{subscription['id']}").status_code == 204
+
+    assert deliver() == 0
+    assert receiver.received == []

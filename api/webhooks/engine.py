@@ -122,14 +122,15 @@ def _work(subscription_id: str, owner: str, now: datetime) -> int:
         (Delivery.subscription_id == subscription_id)
         & (Delivery.redeliver == 1)).order_by(Delivery.seq))
     for delivery in redeliveries:
-        subscription = Subscription.get_by_id(subscription_id)
-        if not _still_holding(subscription_id, owner, now):
+        # Read afresh each time: its owner may change the target, or delete it, meanwhile.
+        subscription = Subscription.get_or_none(Subscription.id == subscription_id)
+        if subscription is None or not _still_holding(subscription_id, owner, now):
             return attempts
         _attempt(subscription, delivery, now)
         attempts += 1
     while attempts < ATTEMPTS_PER_PASS:
-        subscription = Subscription.get_by_id(subscription_id)
-        if subscription.state != "active":
+        subscription = Subscription.get_or_none(Subscription.id == subscription_id)
+        if subscription is None or subscription.state != "active":
             break
         head = (Delivery.select().where((Delivery.subscription_id == subscription_id)
                                         & (Delivery.state == "pending"))
