@@ -10,6 +10,7 @@ from schemas.subscription import (
     DeliveryPageSchema,
     DeliveryQuerySchema,
     DeliverySchema,
+    SubscriptionChangeSchema,
     SubscriptionCreatedSchema,
     SubscriptionInputSchema,
     SubscriptionListSchema,
@@ -65,7 +66,7 @@ class SubscriptionItem(MethodView):
         """Fetch a subscription"""
         return manage.represent(manage.find(_caller(), str(subscription_id)))
 
-    @blp.doc(requestBody=merge_patch_body(SubscriptionInputSchema, _PATCH_EXAMPLE))
+    @blp.doc(requestBody=merge_patch_body(SubscriptionChangeSchema, _PATCH_EXAMPLE))
     @blp.response(200, SubscriptionSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")

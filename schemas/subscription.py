@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .article import MAX_PAGE_SIZE, ArticleFilterSchema
-from .fields import OffsetDateTime, Text
+from .fields import CommaList, OffsetDateTime, Text
 
 EVENT_TYPES = ("article.created", "article.updated", "article.deleted")
 STATES = ("active", "disabled")
@@ -54,10 +56,30 @@ def refuse_nulled_required(schema: Schema, patch) -> None:
 
 
 FILTER_DESCRIPTION = (
-    "The article list's filters (GET /articles' query parameters, as JSON: a list, or "
-    "one comma-separated string, for the names): a change is sent when the article, as "
-    "it stands when the change is matched, is selected; a deleted one by its tombstone. "
-    "Empty: every change.")
+    "The article list's filters (GET /articles' query parameters, as JSON: lists where "
+    "the query repeats a parameter): a change is sent when the article, as it stands "
+    "when the change is matched, is selected; a deleted one by its tombstone. Empty: "
+    "every change.")
+
+
+def _filter_in_json(name: str, nullable: bool) -> type[Schema]:
+    """The list's filters as a JSON body states them: a list is a JSON array (a query
+    string's comma-separated form is for query strings). nullable: in a merge patch,
+    where null removes a filter."""
+    declared = {}
+    for field_name, field in ArticleFilterSchema._declared_fields.items():
+        if isinstance(field, CommaList):
+            field = fields.List(field.inner, validate=list(field.validators),
+                                metadata=dict(field.metadata))
+        else:
+            field = copy.deepcopy(field)
+        field.allow_none = nullable
+        declared[field_name] = field
+    return Schema.from_dict(declared, name=name)
+
+
+FilterSchema = _filter_in_json("SubscriptionFilterSchema", nullable=False)
+FilterPatchSchema = _filter_in_json("SubscriptionFilterPatchSchema", nullable=True)
 
 
 class SubscriptionInputSchema(Schema):
@@ -70,12 +92,18 @@ class SubscriptionInputSchema(Schema):
         "example": "https://hooks.example.org/dateline"})
     description = Text(max_length=500, allow_none=True, load_default=None, metadata={
         "example": "Border coverage for the Kabul desk"})
-    filter = fields.Nested(ArticleFilterSchema, load_default=dict, metadata={
+    filter = fields.Nested(FilterSchema, load_default=dict, metadata={
         "description": FILTER_DESCRIPTION,
         "example": {"q": "border", "source": ["kayhan.ir"], "person": ["Arif Kakar"]}})
     enabled = StrictBoolean(load_default=True, metadata={
         "description": "false pauses deliveries; true on a disabled subscription "
                        "resumes from the change that failed."})
+
+
+class SubscriptionChangeSchema(SubscriptionInputSchema):
+    """What PATCH documents: in a merge patch a filter's null removes it."""
+
+    filter = fields.Nested(FilterPatchSchema, metadata={"description": FILTER_DESCRIPTION})
 
 
 class SubscriptionSchema(Schema):

@@ -122,13 +122,14 @@ def test_a_name_that_resolves_to_loopback_is_refused():
 def test_the_filter_is_the_article_lists_and_is_checked(client):
     made = client.post("/subscriptions", json={
         "target_url": PUBLIC_URL,
-        "filter": {"q": "border", "source": "kayhan.ir,tehrantimes.com", "person": ["Arif Kakar"],
-                   "published_after": "2021-01-01T00:00:00+04:30"}})
+        "filter": {"q": "border", "source": ["kayhan.ir", "tehrantimes.com"],
+                   "person": ["Arif Kakar"], "published_after": "2021-01-01T00:00:00+04:30"}})
     assert made.status_code == 201, made.json
     assert made.json["filter"]["source"] == ["kayhan.ir", "tehrantimes.com"]
     assert made.json["filter"]["published_after"] == "2021-01-01T00:00:00+04:30"
 
-    for bad in ({"nonsense": "x"}, {"source": ["not a domain"]}, {"limit": 5}):
+    for bad in ({"nonsense": "x"}, {"source": ["not a domain"]}, {"limit": 5},
+                {"language": "en"}, {"q": None}):
         answer = client.post("/subscriptions", json={"target_url": PUBLIC_URL, "filter": bad})
         assert answer.status_code == 422, bad
 

@@ -94,7 +94,7 @@ def test_a_receiver_verifies_each_delivery_with_a_standard_webhooks_library(
 @pytest.mark.parametrize("filters", [
     {"q": "frontier"},
     {"source": ["kayhan.ir"], "person": ["arif kakar"]},
-    {"source": "kayhan.ir", "tag": "border security"},
+    {"source": ["kayhan.ir"], "tag": ["Border Security"]},
 ])
 def test_only_changes_that_match_the_filter_are_sent(subscribe, write, deliver, receiver,
                                                       filters):
