@@ -42,7 +42,8 @@ ATTEMPTS_PER_PASS = 50
 # Attempts kept in a delivery's log; redeliveries on request could grow it forever.
 KEPT_ATTEMPTS = 40
 
-_PROCESS_OWNER = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+_HOST = socket.gethostname()[:30]
+_TOKEN = uuid.uuid4().hex[:8]
 
 
 def lease() -> timedelta:
@@ -53,7 +54,9 @@ def lease() -> timedelta:
 
 
 def default_owner() -> str:
-    return f"{_PROCESS_OWNER}:{threading.get_ident() % 100000}"
+    """This thread of this process: the pid is read now, as workers forked from one
+    parent share whatever was set at import."""
+    return f"{_HOST}:{os.getpid()}:{_TOKEN}:{threading.get_ident() % 100000}"
 
 
 def deliver_due(now: datetime | None = None, owner: str | None = None) -> int:
