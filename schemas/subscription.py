@@ -13,7 +13,8 @@ EVENT_TYPES = ("article.created", "article.updated", "article.deleted")
 STATES = ("active", "disabled")
 DELIVERY_STATES = ("pending", "delivered", "failed")
 # http(s), a host, no user name or password; the rest is checked by api.webhooks.guard.
-TARGET_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?][^\s\u0000]*)?$"
+TARGET_PATTERN = (r"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?"
+                  r"([/?][^\s\u0000]*)?$")
 
 
 class TargetUrl(Text):

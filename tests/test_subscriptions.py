@@ -87,7 +87,8 @@ def test_a_change_of_target_to_a_non_public_address_is_refused(client):
 
 
 @pytest.mark.parametrize("url", ["ftp://93.184.215.14/x", "file:///etc/passwd",
-                                 "http://user:pw@93.184.215.14/", "gopher://a.example/"])
+                                 "http://user:pw@93.184.215.14/", "gopher://a.example/",
+                                 "https://i.example*", "http://bücher.de/"])
 def test_only_plain_http_and_https_targets_are_accepted(client, url):
     assert client.post("/subscriptions", json={"target_url": url}).status_code == 422
 

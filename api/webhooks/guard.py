@@ -10,11 +10,14 @@ nothing."""
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 SCHEMES = ("http", "https")
+# A host name as DNS writes it (an IPv6 literal, in brackets in the URL, is read apart).
+_HOST_NAME = re.compile(r"^[A-Za-z0-9.-]+$")
 # Instance metadata services (AWS, GCP, Azure, OpenStack: 169.254.169.254; AWS over
 # IPv6: fd00:ec2::254), named apart so that the refusal says why.
 _METADATA = frozenset({ipaddress.ip_address("169.254.169.254"),
@@ -46,11 +49,9 @@ def parse_target(url: str) -> Target:
     host = parts.hostname
     if not host:
         raise TargetRefused("A webhook's URL must name a host.")
-    try:
-        host.encode("ascii")
-    except UnicodeEncodeError:
-        raise TargetRefused("Write an internationalised host name in its ASCII form "
-                            "(xn--…).") from None
+    if not (_HOST_NAME.match(host) or (_literal(host) and "[" in parts.netloc)):
+        raise TargetRefused("A webhook's host must be a name of letters, digits, '.' and "
+                            "'-' (xn--… for an internationalised one), or an IP address.")
     scheme = parts.scheme.lower()
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(scheme, host, port or (443 if scheme == "https" else 80), path)
