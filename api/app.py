@@ -20,6 +20,7 @@ from . import (
     revisions,
     sources,
     stories,
+    subscriptions,
     takedown,
     timelines,
 )
@@ -78,7 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api = Api(app)
     for blueprint in (batch.blp, articles.blp, revisions.blp, changes.blp, sources.blp,
                       keys.blp, takedown.blp, timelines.blp, stories.blp,
-                      health.blp):
+                      subscriptions.blp, health.blp):
         api.register_blueprint(blueprint)
     auth.document_security(api.spec)
     app.register_blueprint(docs.blp)

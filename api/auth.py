@@ -140,6 +140,10 @@ def _look_up(secret: str, digest: str) -> ApiKey | None:
 
 # Managing keys and purging articles (their operations are tagged with these names too).
 ADMIN_BLUEPRINTS = frozenset({"keys", "takedowns"})
+# Resources owned by the key that made them, reads included: a subscription's target
+# and delivery log are its owner's business (and an admin's), so even a GET needs a
+# key, and the write scope that can own one.
+OWNED_BLUEPRINTS = frozenset({"subscriptions"})
 
 
 def required_scope() -> str | None:
@@ -150,6 +154,8 @@ def required_scope() -> str | None:
         return None
     if request.blueprint in ADMIN_BLUEPRINTS:
         return "admin"
+    if request.blueprint in OWNED_BLUEPRINTS:
+        return "write"
     if request.method in _READS or request.endpoint in _READ_ENDPOINTS:
         return "read" if current_app.config["READS_NEED_KEY"] else None
     return "write"
@@ -209,7 +215,9 @@ def document_security(spec) -> None:
         for method, operation in operations.items():
             if path in _OPEN_PATHS or method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            needed = "admin" if ADMIN_BLUEPRINTS & set(operation.get("tags", ())) else (
+            tags = set(operation.get("tags", ()))
+            needed = "admin" if ADMIN_BLUEPRINTS & tags else (
+                "write" if OWNED_BLUEPRINTS & tags else
                 "read" if method == "get" or path == "/extract" else "write")
             if needed == "read":
                 operation["security"] = [{}, {"apiKey": []}]

@@ -52,6 +52,17 @@ def _duration(raw: str) -> int:
     return seconds
 
 
+def _schedule(raw: str) -> tuple[int, ...]:
+    """Delays in seconds from a comma-separated list of durations: 5s,5m,30m,2h."""
+    try:
+        delays = tuple(_duration(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError("expected comma-separated durations such as 5s,5m,30m,2h") from None
+    if len(delays) > 30:
+        raise ValueError("expected at most 30 delays")
+    return delays
+
+
 def _database_url(raw: str) -> str:
     if raw == "sqlite:///" or not raw.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST/DB")
@@ -166,6 +177,19 @@ SETTINGS = (
             "How long an Idempotency-Key and its stored answer are kept (seconds, or 90m, "
             "24h, 7d): a retry within it replays the answer; after it the key may be used "
             "again, and the answer is purged as writes go on."),
+    Setting("WEBHOOK_DELIVERY", True, _boolean,
+            "Whether each `dateline serve` worker sends alerts (webhooks) to subscriptions; "
+            "false: subscriptions are kept and their changes wait until it is true again."),
+    Setting("WEBHOOK_RETRY_SCHEDULE", _schedule("5s,5m,30m,2h,5h,10h,10h"), _schedule,
+            "Delays between the attempts to send one change to a failing webhook "
+            "(comma-separated durations); when the last fails, the subscription is "
+            "disabled until its owner enables it again."),
+    Setting("WEBHOOK_ALLOW_PRIVATE", False, _boolean,
+            "When true, webhooks may go to loopback, private, link-local and other "
+            "non-public addresses (for tests and closed networks only)."),
+    Setting("WEBHOOK_TIMEOUT", 10, _whole_number(1, 60, "seconds, 1 to 60"),
+            "Seconds a webhook's receiver has to accept the connection, and again to "
+            "answer."),
     Setting("KEY_CACHE_SECONDS", 5, _whole_number(0, 300, "seconds, 0 to 300"),
             "How long a worker trusts an API key it has checked before asking the database "
             "again: a revoked key stops working everywhere within this time (at once on "

@@ -217,8 +217,9 @@ def _stamp_response(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if request.blueprint == "keys":
-        response.headers["Cache-Control"] = "no-store"  # a new key's secret, or key lists
+    if request.blueprint in ("keys", "subscriptions"):
+        # A new key's or subscription's secret, key lists, a webhook's delivery log.
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -357,3 +357,40 @@ class ApiKey(BaseModel):
     secret_hash = CharField(max_length=64)
     created_at = InstantField()
     revoked_at = InstantField(null=True)
+
+
+class Subscription(BaseModel):
+    """An alert: changes matching filter (JSON of the article list's filters) are sent
+    to target_url, signed with secret (migration 0017)."""
+
+    id = CharField(max_length=36, primary_key=True)
+    key_id = CharField(max_length=36, null=True)
+    target_url = CharField(max_length=2048)
+    description = TextField(null=True)
+    filter = TextField()
+    secret = CharField(max_length=100)
+    state = CharField(max_length=16)  # active or disabled
+    disabled_reason = TextField(null=True)
+    scanned_seq = BigIntegerField()
+    wait_until = InstantField(null=True)
+    lease_owner = CharField(max_length=64, null=True)
+    lease_until = InstantField(null=True)
+    created_at = InstantField()
+    updated_at = InstantField()
+
+
+class Delivery(BaseModel):
+    """One change sent (or to be sent) to one subscription; attempts is a JSON list."""
+
+    id = CharField(max_length=36, primary_key=True)
+    subscription_id = CharField(max_length=36)
+    seq = BigIntegerField()
+    event_type = CharField(max_length=32)
+    article_id = CharField(max_length=36)
+    payload = TextField()
+    state = CharField(max_length=16)  # pending, delivered or failed
+    tries = IntegerField()  # attempts in the current run of the retry schedule
+    redeliver = IntegerField()  # 1: one attempt asked for by the owner, outside the order
+    attempts = TextField()
+    next_attempt_at = InstantField(null=True)
+    created_at = InstantField()

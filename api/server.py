@@ -22,7 +22,11 @@ class DatelineServer(BaseApplication):
 
     def load(self):
         from .app import create_app
-        return create_app()
+        from .webhooks import start_deliverer
+
+        app = create_app()
+        start_deliverer(app)  # here, in each worker: a thread does not survive a fork
+        return app
 
 
 def _forget_worker(server, worker):

@@ -61,7 +61,10 @@ CONDITIONAL_WRITE = [
 ]
 
 
-def merge_patch_body(schema_class) -> dict:
+_PATCH_EXAMPLE = {"headline": "A corrected headline", "summary": None}
+
+
+def merge_patch_body(schema_class, example: dict | None = None) -> dict:
     """requestBody for a PATCH that takes JSON Merge Patch (RFC 7396) or plain JSON."""
     description = ("A JSON Merge Patch (RFC 7396): members present replace the stored "
                    "ones, null removes one, nested objects merge. The result must be valid "
@@ -70,8 +73,7 @@ def merge_patch_body(schema_class) -> dict:
     # required in it; its own component keeps the input's published as it is.
     name = schema_class.__name__.removesuffix("Schema") + "PatchSchema"
     patch = type(name, (schema_class,), {})(partial=True)
-    content = {"schema": patch, "example": {"headline": "A corrected headline",
-                                            "summary": None}}
+    content = {"schema": patch, "example": example or _PATCH_EXAMPLE}
     return {"required": True, "description": description,
             "content": {MERGE_PATCH: content, JSON: content}}
 

@@ -54,7 +54,7 @@ SAMPLE_ARTICLE = {
 
 TABLES = ("article_entity", "article_band", "article_minhash", "article", "source",
           "idempotency_key", "revision", "feed_position", "api_key", "purged_article",
-          "story", "story_article")
+          "story", "story_article", "delivery", "subscription")
 
 
 @pytest.fixture
