@@ -302,6 +302,12 @@ def is_sqlite(db: Database | DatabaseProxy = database) -> bool:
     return isinstance(target, SqliteDatabase)
 
 
+def locked(query):
+    """Lock the selected rows until commit where the database supports it (SQLite's
+    writer lock already covers the whole database)."""
+    return query if is_sqlite() else query.for_update()
+
+
 # A bulk load's settings on SQLite, in 4 KiB pages: checkpoints copy the WAL into the
 # database every 256 MiB instead of every 4 MiB, so an index page rewritten by many
 # chunks is copied once (a fifth of the writer's time at 4 MiB); and a 1 GiB page

@@ -149,9 +149,15 @@ def _sharing_names(member: Member) -> dict[str, _Candidate]:
 def _near_duplicates(member: Member) -> list[str]:
     if member.signature is None:
         return []
+    # Within the window before the limit: a body copied for years must still find
+    # this week's copies.
     sharing = (ArticleBand.select(ArticleBand.article).distinct()
+               .join(StoryArticle, on=(StoryArticle.article_id == ArticleBand.article))
                .where(ArticleBand.bucket.in_(similarity.buckets(member.signature))
-                      & (ArticleBand.article != member.article_id)).limit(CANDIDATES))
+                      & (ArticleBand.article != member.article_id)
+                      & (StoryArticle.published_at >= member.published_at - WINDOW)
+                      & (StoryArticle.published_at <= member.published_at + WINDOW))
+               .limit(CANDIDATES))
     rows = ArticleMinHash.select(ArticleMinHash.article, ArticleMinHash.signature).where(
         ArticleMinHash.article.in_(sharing))
     return [article_id for article_id, signature in rows.tuples()

@@ -20,7 +20,7 @@ from typing import Any
 from flask import g, has_request_context
 
 from . import grouping
-from .db import WriteGroup, database, insert_rows, is_sqlite
+from .db import WriteGroup, database, insert_rows, locked
 from .models import Article, FeedPosition, Revision, Setting, legacy_extraction
 
 _pending: contextvars.ContextVar[list | None] = contextvars.ContextVar(
@@ -144,10 +144,8 @@ _CLAIM = 'UPDATE "feed_position" SET "seq" = "seq" + {p} WHERE "id" = 1 RETURNIN
 
 def hold_feed_position() -> None:
     """Take the feed position's lock until commit, as a writing transaction does last:
-    work done under it runs one transaction at a time (grouping, for one). SQLite's
-    writer lock already is that."""
-    if not is_sqlite():
-        database.execute_sql('SELECT "seq" FROM "feed_position" WHERE "id" = 1 FOR UPDATE')
+    work done under it runs one transaction at a time (grouping, for one)."""
+    list(locked(FeedPosition.select(FeedPosition.seq).where(FeedPosition.id == 1)))
 
 
 def _acting_key() -> str | None:

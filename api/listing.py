@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from peewee import Tuple, fn
 
+from schemas.article import ArticleFilterSchema
 from schemas.fields import parse_rfc3339
 
 from . import grouping, search, store
@@ -109,9 +110,8 @@ def filtered(query: dict, rows_needed: int | None = None, state: str = "live"):
     return select
 
 
-# What GET /articles may filter on besides paging, order and the fields returned.
-_FILTERS = ("q", "source", "language", "external_id", *NAME_FILTERS, "story",
-            "updated_after", "published_after", "published_before")
+# Every filter but duplicates, whose default "include" selects everything.
+_FILTERS = tuple(name for name in ArticleFilterSchema().fields if name != "duplicates")
 
 
 def _later_in_story(query: dict, state: str):

@@ -15,7 +15,7 @@ from schemas.source import (
     SourceSchema,
 )
 
-from .db import database
+from .db import database, locked
 from .errors import Problem
 from .http import Blueprint, load_merge_patch, request_json
 from .journal import keep_history
@@ -28,7 +28,7 @@ from .pagination import (
     next_page_url,
 )
 from .spec import LINK_HEADER, LOCATION_HEADER, merge_patch_body
-from .store import locked, utc_now
+from .store import utc_now
 
 blp = Blueprint("sources", __name__, description="Publishers and their local time zones.")
 

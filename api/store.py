@@ -19,7 +19,7 @@ from peewee import IntegrityError, fn
 from schemas.fields import Stamp, fold_name
 
 from . import similarity
-from .db import database, insert_rows, is_sqlite, update_row
+from .db import database, insert_rows, is_sqlite, locked, update_row
 from .errors import Problem
 from .extract import LocalTime, resolve_published_at
 from .journal import record, require_writing, run_writing, writing
@@ -84,11 +84,6 @@ def content_hash(body: str | None) -> str | None:
     if not body or not body.strip():
         return None
     return hashlib.sha256(folded_body(body).encode("utf-8")).hexdigest()
-
-
-def locked(query):
-    """Lock the selected rows until commit where the database supports it."""
-    return query if is_sqlite() else query.for_update()
 
 
 def _by_key(domain: str, external_id: str):

@@ -67,14 +67,34 @@ def list_stories(query: dict) -> tuple[list[dict], str | None]:
     return summaries(stories), next_page_url(cursor)
 
 
-def _articles(story_id: str, newest_first: bool, limit: int) -> list[Article]:
-    order = ((StoryArticle.published_at.desc(), StoryArticle.article_id.desc())
-             if newest_first else (StoryArticle.published_at, StoryArticle.article_id))
-    return list(Article.select(Article.id, Article.source, Article.headline, Article.url,
-                               Article.published_at, Article.published_at_offset,
-                               *(getattr(Article, name) for name in _NAMED))
+_ARTICLE_COLUMNS = (Article.id, Article.source, Article.headline, Article.url,
+                   Article.published_at, Article.published_at_offset,
+                   *(getattr(Article, name) for name in _NAMED))
+
+
+def _in_publish_order(story_id: str, limit: int) -> list[Article]:
+    return list(Article.select(*_ARTICLE_COLUMNS)
                 .join(StoryArticle, on=(StoryArticle.article_id == Article.id))
-                .where(StoryArticle.story_id == story_id).order_by(*order).limit(limit))
+                .where(StoryArticle.story_id == story_id)
+                .order_by(StoryArticle.published_at, StoryArticle.article_id).limit(limit))
+
+
+def _newest(story_ids: list[str], per_story: int) -> dict[str, list[Article]]:
+    """The per_story newest articles of each story, oldest first, in one query."""
+    rank = fn.ROW_NUMBER().over(partition_by=[StoryArticle.story_id],
+                                order_by=[StoryArticle.published_at.desc(),
+                                          StoryArticle.article_id.desc()])
+    newest = (StoryArticle.select(StoryArticle.article_id, StoryArticle.story_id,
+                                  rank.alias("rank"))
+              .where(StoryArticle.story_id.in_(story_ids)).alias("newest"))
+    rows = (Article.select(newest.c.story_id.alias("member_of"), *_ARTICLE_COLUMNS)
+            .join(newest, on=(newest.c.article_id == Article.id))
+            .where(newest.c.rank <= per_story)
+            .order_by(Article.published_at, Article.id).objects())
+    found = defaultdict(list)
+    for row in rows:
+        found[row.member_of].append(row)
+    return found
 
 
 def summaries(stories: list[Story]) -> list[dict]:
@@ -90,7 +110,8 @@ def summaries(stories: list[Story]) -> list[dict]:
                    .group_by(StoryArticle.story_id, Article.source).tuples())
         for story_id, domain, number in counted:
             sources[story_id].append({"source": domain, "articles": number})
-    return [_summary(story, _articles(story.id, True, SAMPLED),
+    newest = _newest([story.id for story in stories], SAMPLED) if stories else {}
+    return [_summary(story, newest.get(story.id, []),
                      sorted(sources[story.id], key=lambda entry: (-entry["articles"],
                                                                   entry["source"])))
             for story in stories]
@@ -107,8 +128,8 @@ def _top(articles: list[Article], field: str) -> list[dict]:
             for folded, number in counts.most_common(TOP_NAMES)]
 
 
-def _summary(story: Story, newest: list[Article], sources: list[dict]) -> dict:
-    articles = newest[::-1]  # publish order: max below then keeps the earliest
+def _summary(story: Story, articles: list[Article], sources: list[dict]) -> dict:
+    """articles: its sampled newest, in publish order (max below keeps the earliest)."""
     tops = {field: _top(articles, field) for field in _NAMED}
     top_names = {entry["name"].casefold() for entries in tops.values() for entry in entries}
 
@@ -137,18 +158,20 @@ def rebuild(progress: Callable[[int], None] = lambda done: None, chunk: int = 50
     columns = (Article.id, Article.published_at, Article.headline, Article.summary,
                Article.body, *(getattr(Article, name) for name in _NAMED))
     while True:
-        select = Article.select(*columns).where(Article.deleted_at.is_null())
-        if after is not None:
-            select = select.where(Tuple(Article.published_at, Article.id) > Tuple(*after))
-        page = list(select.order_by(Article.published_at, Article.id).limit(chunk))
-        if not page:
-            break
-        signatures = grouping.signatures([row.id for row in page])
         with writing():
-            hold_feed_position()  # writers group one at a time: so does this
+            # Read under the lock writers group under, so no write slips between the
+            # read of a page and its grouping.
+            hold_feed_position()
+            select = Article.select(*columns).where(Article.deleted_at.is_null())
+            if after is not None:
+                select = select.where(Tuple(Article.published_at, Article.id) > Tuple(*after))
+            page = list(select.order_by(Article.published_at, Article.id).limit(chunk))
+            signatures = grouping.signatures([row.id for row in page])
             now = utc_now()
             for row in page:
                 grouping.regroup(grouping.member_of(row, signatures.get(row.id)), now)
+        if not page:
+            break
         progress(len(page))
         after = (page[-1].published_at, page[-1].id)
     return Story.select().where(Story.absorbed_into.is_null()
@@ -173,14 +196,14 @@ class Stories(MethodView):
         return {"items": items, "next": next_url}, 200, link_header(next_url)
 
 
-@blp.route("/stories/<string:story_id>")
+@blp.route("/stories/<uuid:story_id>")
 class StoryItem(MethodView):
     @blp.response(200, StoryDetailSchema)
     @blp.alt_response(301, schema=AbsorbedStorySchema, description=(
         "The story was absorbed into an older one, which Location names."))
     def get(self, story_id):
         """Get a story with its articles"""
-        story = _story(story_id)
+        story = _story(str(story_id))
         if story.absorbed_into is not None:
             moved = jsonify(AbsorbedStorySchema().dump(
                 {"id": story.id, "absorbed_into": story.absorbed_into}))
@@ -191,7 +214,7 @@ class StoryItem(MethodView):
         summary["articles"] = [{"id": article.id, "source": article.source_id,
                                 "headline": article.headline, "url": article.url,
                                 "published_at": article.published_stamp}
-                               for article in _articles(story.id, False, LISTED_ARTICLES)]
+                               for article in _in_publish_order(story.id, LISTED_ARTICLES)]
         summary["articles_url"] = url_for("articles.Articles", story=story.id)
         return summary
 

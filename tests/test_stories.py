@@ -234,3 +234,25 @@ def test_a_story_spans_at_most_a_week_however_long_the_coverage_runs(client, wri
     spans = {story["id"]: (story["first_published_at"], story["last_published_at"])
              for story in _stories(client)["items"]}
     assert spans[stories[0]] == ("2023-01-16T10:00:00Z", "2023-01-22T10:00:00Z")
+
+
+def test_wire_copies_find_each_other_however_often_the_body_ran_before(client):
+    # Fifty-one copies of one body a year earlier, and no names to go by: this week's
+    # two copies must still find each other among the body's near-duplicates.
+    unnamed = {**fixtures.QUAKE_WIRE, "people": [], "places": [], "organisations": [],
+               "language": "en"}
+    old = [{**unnamed, "external_id": f"old-{number}",
+            "published_at": f"2022-01-{1 + number % 28:02d}T08:00:00Z"} for number in range(51)]
+    assert client.post("/articles/batch", json=old).status_code in (200, 207)
+
+    first = client.post("/articles", json={**unnamed, "external_id": "new-1"}).json
+    second = client.post("/articles", json={**unnamed, "external_id": "new-2",
+                                            "source": "dailyherald.example"}).json
+
+    assert second["story_id"] == first["story_id"]
+
+
+def test_a_story_id_that_is_not_a_uuid_is_404(client):
+    response = client.get("/stories/not-a-story%00")
+
+    assert response.status_code == 404
