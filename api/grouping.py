@@ -36,18 +36,17 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import stopwordsiso
 import uuid6
-from peewee import Case, fn
+from peewee import fn
 
 from . import similarity
+from .db import database
 from .models import (
     Article,
-    ArticleBand,
-    ArticleEntity,
     ArticleMinHash,
     Story,
     StoryArticle,
@@ -120,47 +119,81 @@ def _jaccard(first: frozenset, second: frozenset) -> float:
     return len(first & second) / union if union else 0.0
 
 
+# Grouping's statements, as SQL text made once per placeholder style and shape: peewee
+# took longer to build them than the database took to run them (a profile of
+# `dateline import`: 37% of its samples in peewee's SQL generation).
+_TEMPLATES = {
+    # One index range per name (kind, value, published_at of the name index's key).
+    "name": 'SELECT "article_id", {p} AS "weight", {p} AS "named" FROM "article_entity"'
+            ' WHERE "kind" = {p} AND "value" = {p} AND "published_at" >= {p}'
+            ' AND "published_at" <= {p}',
+    "sharing": 'SELECT "article_id", SUM("weight"), MAX("named") FROM ({names}) AS "shared"'
+               ' WHERE "article_id" <> {p} GROUP BY "article_id"'
+               ' ORDER BY 2 DESC, 1 LIMIT {limit}',
+    # Within the window before the limit: a body copied for years must still find this
+    # week's copies.
+    "copies": 'SELECT DISTINCT "b"."article_id", "m"."signature" FROM "article_band" AS "b"'
+              ' JOIN "story_article" AS "s" ON "s"."article_id" = "b"."article_id"'
+              ' JOIN "article_minhash" AS "m" ON "m"."article_id" = "b"."article_id"'
+              ' WHERE "b"."bucket" IN ({buckets}) AND "b"."article_id" <> {p}'
+              ' AND "s"."published_at" >= {p} AND "s"."published_at" <= {p} LIMIT {limit}',
+    "members": 'SELECT "article_id", "story_id", "published_at", "words" FROM "story_article"'
+               ' WHERE "article_id" IN ({ids})',
+    "stories": 'SELECT "id", "absorbed_into", "first_published_at", "last_published_at",'
+               ' "article_count" FROM "story" WHERE "id" IN ({ids})',
+    "new_story": 'INSERT INTO "story" ("id", "article_count", "created_at") VALUES ({p}, 0, {p})',
+    "join": 'INSERT INTO "story_article" ("article_id", "story_id", "published_at", "words")'
+            ' VALUES ({p}, {p}, {p}, {p})',
+    "widen": 'UPDATE "story" SET "article_count" = "article_count" + {p},'
+             ' "first_published_at" = CASE WHEN "first_published_at" IS NULL'
+             ' OR "first_published_at" > {p} THEN {p} ELSE "first_published_at" END,'
+             ' "last_published_at" = CASE WHEN "last_published_at" IS NULL'
+             ' OR "last_published_at" < {p} THEN {p} ELSE "last_published_at" END'
+             ' WHERE "id" = {p}',
+    "member_of": 'SELECT "story_id", "published_at" FROM "story_article" WHERE "article_id" = {p}',
+}
+_INSTANT = StoryArticle.published_at
+
+
+@lru_cache(maxsize=512)
+def _sql(name: str, param: str, count: int = 0) -> str:
+    """The statement name, for count names, buckets or ids where it takes a list."""
+    if name == "sharing":
+        names = " UNION ALL ".join([_TEMPLATES["name"].format(p=param)] * count)
+        return _TEMPLATES[name].format(p=param, names=names, limit=CANDIDATES)
+    listed = ", ".join([param] * count)
+    return _TEMPLATES[name].format(p=param, buckets=listed, ids=listed, limit=CANDIDATES)
+
+
+def _run(name: str, params: list | tuple, count: int = 0):
+    return database.execute_sql(_sql(name, database.param, count), params)
+
+
 def _sharing_names(member: Member) -> dict[str, _Candidate]:
     found: dict[str, _Candidate] = defaultdict(_Candidate)
-    names = [(kind, value) for kind, value in member.names if kind in NAME_WEIGHTS]
+    names = sorted((kind, value) for kind, value in member.names if kind in NAME_WEIGHTS)
     if not names:
         return found
-    by_kind = defaultdict(list)
+    low = _INSTANT.db_value(member.published_at - WINDOW)
+    high = _INSTANT.db_value(member.published_at + WINDOW)
+    params = []
     for kind, value in names:
-        by_kind[kind].append(value)
-    condition = None
-    for kind, values in by_kind.items():
-        clause = (ArticleEntity.kind == kind) & ArticleEntity.value.in_(values)
-        condition = clause if condition is None else condition | clause
-    weight = fn.SUM(Case(ArticleEntity.kind, [("place", NAME_WEIGHTS["place"])], 1.0))
-    named = fn.SUM(Case(ArticleEntity.kind, [("place", 0)], 1))
-    rows = (ArticleEntity.select(ArticleEntity.article, weight, named)
-            .where(condition
-                   & (ArticleEntity.published_at >= member.published_at - WINDOW)
-                   & (ArticleEntity.published_at <= member.published_at + WINDOW)
-                   & (ArticleEntity.article != member.article_id))
-            .group_by(ArticleEntity.article).order_by(weight.desc()).limit(CANDIDATES))
-    for article_id, shared, persons in rows.tuples():
+        params += [NAME_WEIGHTS[kind], int(kind != "place"), kind, value, low, high]
+    for article_id, shared, named in _run("sharing", [*params, member.article_id],
+                                          len(names)):
         found[article_id].names = float(shared)
-        found[article_id].named = bool(persons)
+        found[article_id].named = bool(named)
     return found
 
 
 def _near_duplicates(member: Member) -> list[str]:
     if member.signature is None:
         return []
-    # Within the window before the limit: a body copied for years must still find
-    # this week's copies.
-    sharing = (ArticleBand.select(ArticleBand.article).distinct()
-               .join(StoryArticle, on=(StoryArticle.article_id == ArticleBand.article))
-               .where(ArticleBand.bucket.in_(similarity.buckets(member.signature))
-                      & (ArticleBand.article != member.article_id)
-                      & (StoryArticle.published_at >= member.published_at - WINDOW)
-                      & (StoryArticle.published_at <= member.published_at + WINDOW))
-               .limit(CANDIDATES))
-    rows = ArticleMinHash.select(ArticleMinHash.article, ArticleMinHash.signature).where(
-        ArticleMinHash.article.in_(sharing))
-    return [article_id for article_id, signature in rows.tuples()
+    buckets = similarity.buckets(member.signature)
+    rows = _run("copies", [*buckets, member.article_id,
+                           _INSTANT.db_value(member.published_at - WINDOW),
+                           _INSTANT.db_value(member.published_at + WINDOW)], len(buckets))
+    return [article_id for article_id, signature in rows
             if similarity.similarity(member.signature, similarity.decode(signature))
             >= similarity.SIMILARITY_THRESHOLD]
 
@@ -180,11 +213,10 @@ def matching_stories(member: Member) -> set[str]:
         candidates[article_id].near_duplicate = True
     if not candidates:
         return set()
-    rows = (StoryArticle.select(StoryArticle.article_id, StoryArticle.story_id,
-                                StoryArticle.published_at, StoryArticle.words)
-            .where(StoryArticle.article_id.in_(list(candidates))).tuples())
+    ids = list(candidates)
     stories = set()
-    for article_id, story_id, published_at, words in rows:
+    for article_id, story_id, published_at, words in _run("members", ids, len(ids)):
+        published_at = _INSTANT.python_value(published_at)
         if story_id in stories or abs(published_at - member.published_at) > WINDOW:
             continue
         if _same_event(candidates[article_id], _jaccard(member.words, decode_words(words))):
@@ -205,51 +237,61 @@ def _joinable(stories: list[Story], published_at: datetime) -> list[Story]:
     return joined
 
 
+def _stories(story_ids: set[str]) -> list[Story]:
+    """The stories that now hold these ids' articles: an absorbed id gives its keeper."""
+    found, keepers = {}, set()
+    for row in _run("stories", list(story_ids), len(story_ids)):
+        story_id, keeper, first, last, size = row
+        if keeper is None:
+            found[story_id] = Story(id=story_id, article_count=size,
+                                    first_published_at=_INSTANT.python_value(first),
+                                    last_published_at=_INSTANT.python_value(last))
+        else:
+            keepers.add(keeper)
+    if keepers - found.keys():
+        found.update({story.id: story for story in _stories(keepers - found.keys())})
+    return list(found.values())
+
+
 def assign(member: Member, now: datetime) -> str:
     """Put a live article (not in a story) into the story of what it is about, joining
     the stories it bridges, or into a story of its own; returns the story's id."""
-    found = resolve_many(matching_stories(member))
-    joined = _joinable(list(Story.select().where(Story.id.in_(list(found)))),
-                       member.published_at) if found else []
+    found = matching_stories(member)
+    joined = _joinable(_stories(found), member.published_at) if found else []
     if not joined:
         story_id = str(uuid6.uuid7())
-        Story.insert(id=story_id, article_count=0, created_at=now).execute()
+        _run("new_story", (story_id, _INSTANT.db_value(now)))
     else:
         # uuid7 ids sort by creation: the first is the oldest story.
         story_id = joined[0].id
         for absorbed in joined[1:]:
             _absorb(story_id, absorbed)
-    StoryArticle.insert(article_id=member.article_id, story_id=story_id,
-                        published_at=member.published_at,
-                        words=encode_words(member.words)).execute()
+    _run("join", (member.article_id, story_id, _INSTANT.db_value(member.published_at),
+                  encode_words(member.words)))
     _widen(story_id, member.published_at, +1)
     return story_id
 
 
 def leave(article_id: str) -> None:
     """Take an article out of its story (deleted, purged, or about to be regrouped)."""
-    row = StoryArticle.get_or_none(StoryArticle.article_id == article_id)
+    row = _run("member_of", (article_id,)).fetchone()
     if row is None:
         return
+    story_id, published_at = row[0], _INSTANT.python_value(row[1])
     StoryArticle.delete().where(StoryArticle.article_id == article_id).execute()
-    story = Story.get_by_id(row.story_id)
+    story = Story.get_by_id(story_id)
     first, last = story.first_published_at, story.last_published_at
-    if row.published_at in (first, last):
+    if published_at in (first, last):
         first, last = (StoryArticle.select(fn.MIN(StoryArticle.published_at),
                                            fn.MAX(StoryArticle.published_at))
-                       .where(StoryArticle.story_id == row.story_id).tuples().get())
+                       .where(StoryArticle.story_id == story_id).tuples().get())
     Story.update(article_count=Story.article_count - 1, first_published_at=first,
-                 last_published_at=last).where(Story.id == row.story_id).execute()
+                 last_published_at=last).where(Story.id == story_id).execute()
 
 
 def _widen(story_id: str, published_at: datetime, added: int) -> None:
-    earliest = fn.COALESCE(Story.first_published_at, published_at)
-    latest = fn.COALESCE(Story.last_published_at, published_at)
-    Story.update(
-        article_count=Story.article_count + added,
-        first_published_at=Case(None, [(earliest > published_at, published_at)], earliest),
-        last_published_at=Case(None, [(latest < published_at, published_at)], latest),
-    ).where(Story.id == story_id).execute()
+    at = _INSTANT.db_value(published_at)
+    _run("widen", (added, at, at, at, at, story_id))
 
 
 def _absorb(keep: str, gone: Story) -> None:
