@@ -141,7 +141,8 @@ _TEMPLATES = {
                ' WHERE "article_id" IN ({ids})',
     "stories": 'SELECT "id", "absorbed_into", "first_published_at", "last_published_at",'
                ' "article_count" FROM "story" WHERE "id" IN ({ids})',
-    "new_story": 'INSERT INTO "story" ("id", "article_count", "created_at") VALUES ({p}, 0, {p})',
+    "new_story": 'INSERT INTO "story" ("id", "article_count", "first_published_at",'
+                 ' "last_published_at", "created_at") VALUES ({p}, 1, {p}, {p}, {p})',
     "join": 'INSERT INTO "story_article" ("article_id", "story_id", "published_at", "words")'
             ' VALUES ({p}, {p}, {p}, {p})',
     "widen": 'UPDATE "story" SET "article_count" = "article_count" + {p},'
@@ -258,17 +259,17 @@ def assign(member: Member, now: datetime) -> str:
     the stories it bridges, or into a story of its own; returns the story's id."""
     found = matching_stories(member)
     joined = _joinable(_stories(found), member.published_at) if found else []
+    at = _INSTANT.db_value(member.published_at)
     if not joined:
         story_id = str(uuid6.uuid7())
-        _run("new_story", (story_id, _INSTANT.db_value(now)))
+        _run("new_story", (story_id, at, at, _INSTANT.db_value(now)))
     else:
         # uuid7 ids sort by creation: the first is the oldest story.
         story_id = joined[0].id
         for absorbed in joined[1:]:
             _absorb(story_id, absorbed)
-    _run("join", (member.article_id, story_id, _INSTANT.db_value(member.published_at),
-                  encode_words(member.words)))
-    _widen(story_id, member.published_at, +1)
+        _widen(story_id, member.published_at, +1)
+    _run("join", (member.article_id, story_id, at, encode_words(member.words)))
     return story_id
 
 
@@ -354,7 +355,12 @@ def follow(changes: list[tuple[Article, str, Article | None]], now: datetime) ->
         if op in ("deleted", "purged"):
             leave(article.id)
     for article in regrouped:
-        regroup(member_of(article, found.get(article.id)), now)
+        member = member_of(article, found.get(article.id))
+        # A new article is in no story yet: nothing to leave.
+        if last[article.id][1:] == ("created", None):
+            assign(member, now)
+        else:
+            regroup(member, now)
 
 
 def regroup(member: Member, now: datetime) -> str:
