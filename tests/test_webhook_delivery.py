@@ -4,7 +4,9 @@ schedule runs out, sent again on request, one deliverer at a time."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -327,3 +329,46 @@ def test_a_deleted_subscription_is_sent_nothing_more(client, subscribe, write, d
 
     assert deliver() == 0
     assert receiver.received == []
+
+
+@pytest.mark.parametrize("head", [True, False], ids=["trickled-head", "trickled-body"])
+def test_a_trickling_receiver_is_cut_off_at_the_attempts_deadline(head):
+    from api.webhooks.guard import parse_target
+    from api.webhooks.sender import new_secret, send
+    from tests.receiving import Trickler
+
+    trickler = Trickler(every=0.3, head=head).start()
+    try:
+        started = time.monotonic()
+        outcome = send(parse_target(trickler.url), "127.0.0.1", "msg_1", new_secret(),
+                       b"{}", timeout=1)
+        took = time.monotonic() - started
+    finally:
+        trickler.stop()
+
+    assert 1.9 < took < 3.0  # two timeouts, the whole attempt's deadline
+    if head:
+        assert outcome.status is None
+        assert "cut off" in outcome.error
+    else:  # the status came in time: it counts, with the start of the answer
+        assert outcome.status == 200
+        assert outcome.response.startswith("xxx")
+
+
+def test_a_lookup_that_does_not_answer_is_given_up_at_its_timeout(monkeypatch):
+    from api.webhooks import guard
+
+    def hang(*args, **kwargs):
+        time.sleep(2)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))]
+
+    monkeypatch.setattr(guard.socket, "getaddrinfo", hang)
+    target = guard.parse_target("https://hooks.example.org/dateline")
+    started = time.monotonic()
+
+    with pytest.raises(guard.TargetRefused, match="does not resolve"):
+        guard.resolve(target, allow_private=False, timeout=0.3)
+
+    assert time.monotonic() - started < 1.0
+    # As when a subscription is saved: a name that does not resolve in time is taken.
+    guard.check_new_target("https://hooks.example.org/dateline", False, timeout=0.3)

@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -46,9 +47,16 @@ _HOST = socket.gethostname()[:30]
 _TOKEN = uuid.uuid4().hex[:8]
 
 
+def attempt_time() -> timedelta:
+    """The most one attempt takes, resolving the host, connecting, sending and reading
+    the answer: two timeouts, a deadline the sender enforces by cutting the connection
+    off."""
+    return timedelta(seconds=2 * current_app.config["WEBHOOK_TIMEOUT"])
+
+
 def lease() -> timedelta:
     """How long a deliverer holds a subscription without renewing: renewed before each
-    send, which takes two timeouts at most, so a deliverer killed mid-send holds its
+    send, which takes attempt_time() at most, so a deliverer killed mid-send holds its
     subscription this long before another takes over."""
     return timedelta(seconds=3 * current_app.config["WEBHOOK_TIMEOUT"])
 
@@ -242,14 +250,17 @@ def message_id(delivery: Delivery) -> str:
 
 
 def _send(subscription: Subscription, delivery: Delivery) -> Outcome:
+    """One attempt, resolving the host included, within two timeouts (attempt_time())."""
     config = current_app.config
+    timeout = config["WEBHOOK_TIMEOUT"]
+    deadline = time.monotonic() + attempt_time().total_seconds()
     try:
         target = parse_target(subscription.target_url)
-        address = resolve(target, config["WEBHOOK_ALLOW_PRIVATE"])[0]
+        address = resolve(target, config["WEBHOOK_ALLOW_PRIVATE"], timeout=timeout)[0]
     except TargetRefused as refused:
         return Outcome(None, str(refused), None)
     return send(target, address, message_id(delivery), subscription.secret,
-                delivery.payload.encode("utf-8"), config["WEBHOOK_TIMEOUT"])
+                delivery.payload.encode("utf-8"), timeout, deadline)
 
 
 def _attempt(subscription: Subscription, delivery: Delivery, now: datetime) -> None:

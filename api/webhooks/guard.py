@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -81,19 +82,55 @@ def _literal(host: str) -> str | None:
         return None
 
 
-def resolve(target: Target, allow_private: bool) -> list[str]:
+# Lookups still running after their caller gave up on them (getaddrinfo cannot be
+# interrupted): past this many, new lookups are refused at once rather than piling up
+# threads behind a resolver that does not answer.
+MOST_STRANDED_LOOKUPS = 8
+_stranded = threading.BoundedSemaphore(MOST_STRANDED_LOOKUPS)
+
+
+def _lookup(host: str, port: int, timeout: float | None) -> list[str]:
+    """getaddrinfo's addresses for host, within timeout seconds (None: unbounded). The
+    lookup runs in a thread of its own, which is left to finish by itself when the
+    time runs out."""
+    if timeout is None:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        return list(dict.fromkeys(info[4][0] for info in found))
+    if not _stranded.acquire(blocking=False):
+        raise OSError("the resolver is not answering (too many lookups still waiting)")
+    answer: dict = {}
+
+    def look() -> None:
+        try:
+            answer["found"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as error:
+            answer["error"] = error
+        finally:
+            _stranded.release()
+
+    thread = threading.Thread(target=look, name="dateline-webhook-lookup", daemon=True)
+    thread.start()
+    thread.join(max(timeout, 0.0))
+    if thread.is_alive():
+        raise TimeoutError(f"no answer within {timeout:.1f} s")
+    if "error" in answer:
+        raise answer["error"]
+    return list(dict.fromkeys(info[4][0] for info in answer["found"]))
+
+
+def resolve(target: Target, allow_private: bool, timeout: float | None = None) -> list[str]:
     """The addresses a delivery to target may connect to, in the resolver's order;
     TargetRefused when there is none, or when any is forbidden (a name with one private
-    address among public ones is refused whole: which one is used is not ours to say)."""
+    address among public ones is refused whole: which one is used is not ours to say).
+    timeout bounds the lookup (seconds); a lookup that takes longer does not resolve."""
     literal = _literal(target.host)
     if literal is not None:
         addresses = [literal]
     else:
         try:
-            found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+            addresses = _lookup(target.host, target.port, timeout)
         except (OSError, UnicodeError) as error:
             raise TargetRefused(f"The host {target.host!r} does not resolve: {error}.") from None
-        addresses = list(dict.fromkeys(info[4][0] for info in found))
     if not allow_private:
         for address in addresses:
             why = refusal(address)
@@ -103,15 +140,16 @@ def resolve(target: Target, allow_private: bool) -> list[str]:
     return addresses
 
 
-def check_new_target(url: str, allow_private: bool) -> None:
+def check_new_target(url: str, allow_private: bool, timeout: float | None = None) -> None:
     """Refuse a subscription's URL when its host is, or resolves to, a forbidden
-    address. A name that does not resolve yet is accepted: its deliveries fail (and
-    are retried) until it does, and each is checked again then."""
+    address. A name that does not resolve yet (or not within timeout seconds) is
+    accepted: its deliveries fail (and are retried) until it does, and each is checked
+    again then."""
     target = parse_target(url)
     if allow_private:
         return
     try:
-        resolve(target, allow_private)
+        resolve(target, allow_private, timeout)
     except TargetRefused as refused:
         if _literal(target.host) is not None or "does not resolve" not in str(refused):
             raise
