@@ -270,7 +270,8 @@ def test_a_purged_article_is_sent_as_deleted_to_subscriptions_told_of_it(
     subscribe()
     told = write(1)
     deliver()
-    client.post("/subscriptions", json={"target_url": receiver.url + "?late"})
+    late = client.post("/subscriptions", json={"target_url": receiver.url + "?late"})
+    assert late.status_code == 201, late.json
     assert client.post(f"/articles/{told['id']}/purge",
                        json={"reason": "court order"}).status_code == 200
 
@@ -280,6 +281,7 @@ def test_a_purged_article_is_sent_as_deleted_to_subscriptions_told_of_it(
     assert [(p["type"], p["data"].get("purged")) for p in payloads] == [
         ("article.created", None), ("article.deleted", True)]
     assert [path for _, _, path in receiver.received] == ["/hook", "/hook"]
+    assert log(client, late.json) == []  # not told of it, so not sent its purge
 
 
 def test_a_lease_held_by_one_deliverer_keeps_another_out(subscribe, write, deliver, receiver,
