@@ -198,3 +198,11 @@ def test_the_retry_schedule_is_a_list_of_durations():
         "WEBHOOK_RETRY_SCHEDULE"] == (1, 1)
     with pytest.raises(ConfigError, match="DATELINE_WEBHOOK_RETRY_SCHEDULE"):
         load_settings({"DATELINE_WEBHOOK_RETRY_SCHEDULE": "5s,soon"})
+
+
+def test_the_delivery_logs_retention_is_a_duration():
+    assert load_settings({})["WEBHOOK_LOG_RETENTION"] == 30 * 86400
+    assert load_settings({"DATELINE_WEBHOOK_LOG_RETENTION": "7d"})[
+        "WEBHOOK_LOG_RETENTION"] == 7 * 86400
+    with pytest.raises(ConfigError, match="DATELINE_WEBHOOK_LOG_RETENTION"):
+        load_settings({"DATELINE_WEBHOOK_LOG_RETENTION": "forever"})

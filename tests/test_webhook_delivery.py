@@ -374,3 +374,82 @@ def test_a_lookup_that_does_not_answer_is_given_up_at_its_timeout(monkeypatch):
     assert time.monotonic() - started < 1.0
     # As when a subscription is saved: a name that does not resolve in time is taken.
     guard.check_new_target("https://hooks.example.org/dateline", False, timeout=0.3)
+
+
+def test_a_deliverer_that_lost_its_lease_drops_its_result(app, client, subscribe, write,
+                                                          deliver, receiver):
+    from api.db import database
+    from api.models import Subscription
+
+    subscription = subscribe()
+    write(1)
+    receiver.statuses = [410]  # would disable the subscription
+    receiver.delay = 0.5
+    stale = threading.Thread(target=deliver, kwargs={"owner": "stale"})
+    stale.start()
+    for _ in range(200):
+        if receiver.in_flight:
+            break
+        time.sleep(0.01)
+    assert receiver.in_flight == 1
+    # Meanwhile its lease ran out and another deliverer took the subscription.
+    with app.app_context(), database.connection_context():
+        Subscription.update(lease_owner="fresh").where(
+            Subscription.id == subscription["id"]).execute()
+    stale.join()
+
+    assert len(receiver.received) == 1
+    assert client.get(f"/subscriptions/{subscription['id']}").json["state"] == "active"
+    [delivery] = log(client, subscription)
+    assert delivery["state"] == "pending"
+    assert delivery["attempts"] == []
+
+
+def test_a_revoked_keys_subscriptions_are_sent_nothing_more(app, client, key_for, write,
+                                                            deliver, receiver):
+    owner = app.test_client()
+    owner.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key_for('write', 'desk')}"
+    subscription = owner.post("/subscriptions", json={"target_url": receiver.url}).json
+    write(1)
+    deliver()
+    assert len(receiver.received) == 1
+
+    assert client.delete("/keys/desk").status_code == 200
+    write(2)
+    redo = log(client, subscription)[0]
+    assert client.post(f"/subscriptions/{subscription['id']}/deliveries/{redo['id']}"
+                       "/redeliver").status_code == 202
+
+    assert deliver() == 0
+    assert len(receiver.received) == 1
+
+
+def test_names_with_commas_stay_whole(subscribe, write, deliver, receiver):
+    subscribe(filter={"organisation": ["Apple, Inc."]})
+    write(1, organisations=["Apple"])
+    write(2, organisations=["Inc."])
+    whole = write(3, organisations=["Apple, Inc."])
+
+    deliver()
+
+    assert events(receiver) == [("article.created", whole["id"])]
+
+
+def test_delivered_deliveries_are_pruned_after_the_retention(make_app, client, subscribe,
+                                                              write, deliver, receiver):
+    from api.webhooks.engine import prune_delivered
+
+    subscription = subscribe()
+    write(1)
+    deliver()
+    receiver.statuses = [500]
+    write(2)
+    deliver()
+    assert [d["state"] for d in log(client, subscription)] == ["pending", "delivered"]
+    kept = make_app(WEBHOOK_LOG_RETENTION=30 * 86400)
+
+    with kept.app_context():
+        assert prune_delivered(now=utc_now() + timedelta(days=29)) == 0
+        assert prune_delivered(now=utc_now() + timedelta(days=31)) == 1
+
+    assert [d["state"] for d in log(client, subscription)] == ["pending"]
