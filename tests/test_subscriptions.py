@@ -206,3 +206,23 @@ def test_the_delivery_logs_retention_is_a_duration():
         "WEBHOOK_LOG_RETENTION"] == 7 * 86400
     with pytest.raises(ConfigError, match="DATELINE_WEBHOOK_LOG_RETENTION"):
         load_settings({"DATELINE_WEBHOOK_LOG_RETENTION": "forever"})
+
+
+def test_a_targets_name_is_looked_up_outside_any_transaction(client, monkeypatch):
+    from api.db import database
+    from api.webhooks import manage
+
+    looked_up = []
+
+    def check(url, allow_private, timeout=None):
+        looked_up.append((url, database.in_transaction()))
+
+    monkeypatch.setattr(manage, "check_new_target", check)
+    made = client.post("/subscriptions", json={"target_url": "https://hooks.example.org/a"})
+    assert made.status_code == 201, made.json
+    changed = client.patch(f"/subscriptions/{made.json['id']}",
+                           json={"target_url": "https://hooks.example.net/b"})
+    assert changed.status_code == 200, changed.json
+
+    assert looked_up == [("https://hooks.example.org/a", False),
+                         ("https://hooks.example.net/b", False)]
