@@ -226,3 +226,23 @@ def test_a_targets_name_is_looked_up_outside_any_transaction(client, monkeypatch
 
     assert looked_up == [("https://hooks.example.org/a", False),
                          ("https://hooks.example.net/b", False)]
+
+
+@pytest.mark.parametrize(("address", "why"), [
+    ("2002:7f00:1::", "loopback address wrapped in 6to4"),
+    ("2002:a00:1::1", "private address wrapped in 6to4"),
+    ("2002:a9fe:a9fe::", "metadata service wrapped in 6to4"),
+    ("fec0::1", "site-local"),
+    ("::7f00:1", "loopback address wrapped in IPv4-compatible"),
+    ("64:ff9b::a00:1", "private address wrapped in NAT64"),
+    ("64:ff9b:1::1", "local-use NAT64"),
+    ("::ffff:0:7f00:1", "loopback address wrapped in IPv4-translated"),
+    ("::ffff:10.0.0.1", "private address"),
+])
+def test_ipv6_forms_of_forbidden_addresses_are_refused(address, why):
+    assert why in (refusal(address) or "")
+
+
+@pytest.mark.parametrize("address", ["2002:5db8:d70e::1", "2606:4700::1111"])
+def test_ipv6_forms_of_public_addresses_are_taken(address):
+    assert refusal(address) is None

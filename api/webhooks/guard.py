@@ -58,11 +58,45 @@ def parse_target(url: str) -> Target:
     return Target(scheme, host, port or (443 if scheme == "https" else 80), path)
 
 
+# IPv6 forms that carry an IPv4 address the traffic reaches (by the host's own
+# translation, a relay or a NAT64 gateway): the IPv4 address is checked too. IPv4-mapped
+# (::ffff:0:0/96) is read as the IPv4 address itself.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # local-use: any length, any layout
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # SIIT's IPv4-translated
+_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated IPv4-compatible (:: and ::1 apart)
+
+
+def _embedded(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The IPv4 address an IPv6 address wraps, with the form's name; None for none."""
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return "6to4", ip.sixtofour
+    if ip.teredo is not None:
+        return "Teredo", ip.teredo[1]
+    if ip in _NAT64:
+        return "NAT64", low32
+    if ip in _TRANSLATED:
+        return "IPv4-translated", low32
+    if ip in _COMPATIBLE and int(ip) > 1:
+        return "IPv4-compatible", low32
+    return None
+
+
 def refusal(address: str) -> str | None:
     """Why a delivery may not go to this IP address, or None when it may."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+        else:
+            embedded = _embedded(ip)
+            if embedded is not None and (why := refusal(str(embedded[1]))) is not None:
+                return f"{why} wrapped in {embedded[0]} ({embedded[1]})"
+            if ip in _NAT64_LOCAL:
+                return "a local-use NAT64 address"
+            if ip.is_site_local:
+                return "a site-local address"  # fec0::/10: deprecated, yet private
     if ip in _METADATA:
         return "a cloud metadata service"
     for kind, test in (("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
