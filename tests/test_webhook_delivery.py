@@ -453,3 +453,54 @@ def test_delivered_deliveries_are_pruned_after_the_retention(make_app, client, s
         assert prune_delivered(now=utc_now() + timedelta(days=31)) == 1
 
     assert [d["state"] for d in log(client, subscription)] == ["pending"]
+
+
+def test_an_attempt_takes_the_subscription_before_its_delivery(postgres_url, client,
+                                                                 subscribe, write, deliver,
+                                                                 receiver):
+    """DELETE locks the subscription, then deletes its deliveries: an attempt recording
+    a 410 (which disables the subscription) must wait for the subscription before it
+    locks the delivery, or the two deadlock."""
+    if postgres_url is None:
+        pytest.skip("row locks: PostgreSQL only")
+    import psycopg
+
+    subscription = subscribe()
+    write(1)
+    receiver.statuses = [410]
+    receiver.delay = 0.5
+    failures = []
+
+    def work():
+        try:
+            deliver()
+        except Exception as error:  # a deadlock detected, say
+            failures.append(error)
+
+    deliverer = threading.Thread(target=work)
+    deliverer.start()
+    for _ in range(300):
+        if receiver.in_flight:
+            break
+        time.sleep(0.01)
+    with psycopg.connect(postgres_url) as other:
+        # As DELETE begins, while the attempt is sending.
+        other.execute("SELECT id FROM subscription WHERE id = %s FOR UPDATE",
+                      (subscription["id"],))
+        for _ in range(500):  # until the attempt, sent, waits for a lock
+            with psycopg.connect(postgres_url, autocommit=True) as watcher:
+                if watcher.execute("SELECT count(*) FROM pg_locks WHERE NOT granted"
+                                   ).fetchone()[0]:
+                    break
+            time.sleep(0.01)
+        # As DELETE goes on: its deliveries, which the attempt must not hold.
+        other.execute("SET lock_timeout = '2s'")
+        other.execute("DELETE FROM delivery WHERE subscription_id = %s",
+                      (subscription["id"],))
+        other.execute("DELETE FROM subscription WHERE id = %s", (subscription["id"],))
+        other.commit()
+        deliverer.join()
+
+    assert failures == []
+    assert len(receiver.received) == 1
+    assert client.get(f"/subscriptions/{subscription['id']}").status_code == 404
