@@ -504,3 +504,19 @@ def test_an_attempt_takes_the_subscription_before_its_delivery(postgres_url, cli
     assert failures == []
     assert len(receiver.received) == 1
     assert client.get(f"/subscriptions/{subscription['id']}").status_code == 404
+
+
+def test_the_clock_is_read_for_each_attempt_not_once_a_pass(client, subscribe, write,
+                                                            deliver, receiver):
+    subscription = subscribe()
+    write(1), write(2)
+    start = utc_now()
+    readings = iter(range(1000))
+
+    def clock():  # a minute passes at each reading
+        return start + timedelta(minutes=next(readings))
+
+    assert deliver(now=clock) == 2
+
+    times = [d["attempts"][0]["at"] for d in log(client, subscription)]
+    assert len(set(times)) == 2

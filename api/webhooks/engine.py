@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 import uuid6
 from flask import current_app
-from peewee import fn
+from peewee import SQL, fn
 
 from schemas.subscription import FilterSchema
 
@@ -43,6 +43,14 @@ BATCH = 200
 ATTEMPTS_PER_PASS = 50
 # Attempts kept in a delivery's log; redeliveries on request could grow it forever.
 KEPT_ATTEMPTS = 40
+
+# The conditions of the delivery log's partial indexes (migration 0017), written as
+# literals: a bound parameter (state = $1) does not prove a partial index's condition to
+# PostgreSQL's generic plan of a prepared statement, which psycopg makes of a query
+# run often.
+PENDING = Delivery.state == SQL("'pending'")
+REDELIVER = Delivery.redeliver == SQL("1")
+DELIVERED = Delivery.state == SQL("'delivered'")
 
 _HOST = socket.gethostname()[:30]
 _TOKEN = uuid.uuid4().hex[:8]
@@ -115,8 +123,8 @@ def _owner_live():
 
 def _due(now: datetime) -> list[str]:
     own = Delivery.select(Delivery.id).where(Delivery.subscription_id == Subscription.id)
-    retry_due = own.where((Delivery.state == "pending") & (Delivery.next_attempt_at <= now))
-    redelivery = own.where(Delivery.redeliver == 1)
+    retry_due = own.where(PENDING & (Delivery.next_attempt_at <= now))
+    redelivery = own.where(REDELIVER)
     free = Subscription.lease_until.is_null() | (Subscription.lease_until < now)
     active = ((Subscription.state == "active")
               & (Subscription.wait_until.is_null() | (Subscription.wait_until <= now))
@@ -160,7 +168,7 @@ def _work(subscription_id: str, owner: str, clock: Clock) -> int:
     attempts = 0
     redeliveries = list(Delivery.select().where(
         (Delivery.subscription_id == subscription_id)
-        & (Delivery.redeliver == 1)).order_by(Delivery.seq))
+        & REDELIVER).order_by(Delivery.seq))
     for delivery in redeliveries:
         # Read afresh each time: its owner may change the target, or delete it, meanwhile.
         subscription = _current(subscription_id)
@@ -174,7 +182,7 @@ def _work(subscription_id: str, owner: str, clock: Clock) -> int:
         if subscription is None or subscription.state != "active":
             break
         head = (Delivery.select().where((Delivery.subscription_id == subscription_id)
-                                        & (Delivery.state == "pending"))
+                                        & PENDING)
                 .order_by(Delivery.seq).first())
         if head is None:
             if not _queue_next(subscription, owner, clock()):
@@ -380,7 +388,7 @@ def prune_delivered(now: datetime | None = None, batches: int = PRUNE_BATCHES) -
     deleted = 0
     for _ in range(batches):
         rows = list(Delivery.select(Delivery.id, Delivery.subscription_id).where(
-            (Delivery.state == "delivered") & (Delivery.created_at < cutoff)
+            DELIVERED & (Delivery.created_at < cutoff)
             & (Delivery.redeliver == 0)).limit(PRUNE_BATCH))
         by_subscription: dict[str, list[str]] = {}
         for row in rows:
