@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import hmac
 import http.client
+import os
 import secrets
 import socket
 import ssl
@@ -60,10 +61,10 @@ class _Watchdog:
     """Cuts an attempt's connection off at its deadline, whatever it is waiting for: a
     socket timeout bounds each wait, and a receiver trickling a byte at a time would
     otherwise reset it again and again (a read timeout of 1 s kept one attempt busy for
-    17.7 s). Shutting the socket down ends the wait at once with an error. Sockets are
-    watched by file descriptor, which TLS keeps when it wraps the connection's socket;
-    the attempt closes its connection only after done(), so a descriptor the watchdog
-    shuts down is still the attempt's own."""
+    17.7 s). Shutting the socket down ends the wait at once with an error. The watchdog
+    keeps a duplicate of the socket's file descriptor: shutting it down shuts the
+    connection, under TLS too (which wraps the same socket), and being the watchdog's
+    own until done() closes it, it cannot name another file meanwhile."""
 
     def __init__(self, deadline: float):
         self.deadline = deadline
@@ -85,12 +86,18 @@ class _Watchdog:
         self._timer.cancel()
         with self._lock:
             self._done = True
+            descriptors, self._descriptors = self._descriptors, []
+        for descriptor in descriptors:
+            os.close(descriptor)
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
-            self._descriptors.append(sock.fileno())
-            if self.fired and not self._done:
-                self._cut(sock.fileno())
+            if self._done:
+                return
+            descriptor = os.dup(sock.fileno())
+            self._descriptors.append(descriptor)
+            if self.fired:
+                self._cut(descriptor)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -104,14 +111,14 @@ class _Watchdog:
 
     @staticmethod
     def _cut(descriptor: int) -> None:
-        # The descriptor's own shutdown, under TLS too: the TLS object is left to the
-        # thread that is reading, which sees the connection end.
+        # The socket's shutdown, under TLS too: the TLS object is left to the thread
+        # that is reading, which sees the connection end.
         borrowed = socket.socket(fileno=descriptor)
         try:
             with contextlib.suppress(OSError):
                 borrowed.shutdown(socket.SHUT_RDWR)
         finally:
-            borrowed.detach()  # the attempt still owns, and closes, the descriptor
+            borrowed.detach()  # closed by done()
 
 
 def _connection(target: Target, address: str, timeout: float, watchdog: _Watchdog):
