@@ -188,8 +188,12 @@ SETTINGS = (
             "When true, webhooks may go to loopback, private, link-local and other "
             "non-public addresses (for tests and closed networks only)."),
     Setting("WEBHOOK_TIMEOUT", 10, _whole_number(1, 60, "seconds, 1 to 60"),
-            "Seconds a webhook's receiver has to accept the connection, and again to "
-            "answer."),
+            "Seconds each wait of a webhook's attempt may take (looking the name up, "
+            "connecting, each read); the whole attempt is cut off after twice this."),
+    Setting("WEBHOOK_LOG_RETENTION", 30 * 86400, _duration,
+            "How long delivered webhooks stay in subscriptions' delivery logs (seconds, or "
+            "90m, 24h, 30d); the deliverers delete older ones in small batches. Failed and "
+            "pending deliveries are kept."),
     Setting("KEY_CACHE_SECONDS", 5, _whole_number(0, 300, "seconds, 0 to 300"),
             "How long a worker trusts an API key it has checked before asking the database "
             "again: a revoked key stops working everywhere within this time (at once on "

@@ -74,11 +74,15 @@ class SubscriptionItem(MethodView):
         """Change a subscription (JSON Merge Patch); enabled: true resumes a disabled one"""
         patch = request_json()
         refuse_nulled_required(SubscriptionInputSchema(), patch)
+        # A new target's name is looked up before the transaction, not while it holds
+        # the database.
+        checked = manage.check_patched_target(manage.find(_caller(), str(subscription_id)),
+                                              patch, _allow_private())
         with database.atomic():
             subscription = manage.find(_caller(), str(subscription_id), lock=True)
             data = load_merge_patch(SubscriptionInputSchema(), manage.editable(subscription),
                                     patch)
-            return manage.update(subscription, data, _allow_private())
+            return manage.update(subscription, data, _allow_private(), checked)
 
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -120,5 +124,5 @@ class Redelivery(MethodView):
     def post(self, subscription_id, delivery_id):
         """Send a delivery once more, at the next pass of the deliverer"""
         with database.atomic():
-            subscription = manage.find(_caller(), str(subscription_id))
+            subscription = manage.find(_caller(), str(subscription_id), lock=True)
             return manage.redeliver(subscription, str(delivery_id)), 202

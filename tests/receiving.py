@@ -3,6 +3,7 @@ statuses a test queues (204 once they run out), optionally slowly."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,3 +62,50 @@ class Receiver:
                 pass
 
         return Handler
+
+
+class Trickler:
+    """A receiver on 127.0.0.1 that reads the request, then answers one byte every
+    `every` seconds for `lasting` seconds: the status line (head=True), or a prompt 200
+    and then the body."""
+
+    def __init__(self, every: float = 0.3, head: bool = True, lasting: float = 8.0):
+        self.every, self.head, self.lasting = every, head, lasting
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/hook"
+
+    def start(self) -> Trickler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(5)
+            try:
+                connection.recv(65536)
+                if not self.head:
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+                until = time.monotonic() + self.lasting
+                while not self._stop.wait(self.every) and time.monotonic() < until:
+                    connection.sendall(b"H" if self.head else b"x")
+            except OSError:
+                pass  # cut off by the sender

@@ -198,3 +198,51 @@ def test_the_retry_schedule_is_a_list_of_durations():
         "WEBHOOK_RETRY_SCHEDULE"] == (1, 1)
     with pytest.raises(ConfigError, match="DATELINE_WEBHOOK_RETRY_SCHEDULE"):
         load_settings({"DATELINE_WEBHOOK_RETRY_SCHEDULE": "5s,soon"})
+
+
+def test_the_delivery_logs_retention_is_a_duration():
+    assert load_settings({})["WEBHOOK_LOG_RETENTION"] == 30 * 86400
+    assert load_settings({"DATELINE_WEBHOOK_LOG_RETENTION": "7d"})[
+        "WEBHOOK_LOG_RETENTION"] == 7 * 86400
+    with pytest.raises(ConfigError, match="DATELINE_WEBHOOK_LOG_RETENTION"):
+        load_settings({"DATELINE_WEBHOOK_LOG_RETENTION": "forever"})
+
+
+def test_a_targets_name_is_looked_up_outside_any_transaction(client, monkeypatch):
+    from api.db import database
+    from api.webhooks import manage
+
+    looked_up = []
+
+    def check(url, allow_private, timeout=None):
+        looked_up.append((url, database.in_transaction()))
+
+    monkeypatch.setattr(manage, "check_new_target", check)
+    made = client.post("/subscriptions", json={"target_url": "https://hooks.example.org/a"})
+    assert made.status_code == 201, made.json
+    changed = client.patch(f"/subscriptions/{made.json['id']}",
+                           json={"target_url": "https://hooks.example.net/b"})
+    assert changed.status_code == 200, changed.json
+
+    assert looked_up == [("https://hooks.example.org/a", False),
+                         ("https://hooks.example.net/b", False)]
+
+
+@pytest.mark.parametrize(("address", "why"), [
+    ("2002:7f00:1::", "loopback address wrapped in 6to4"),
+    ("2002:a00:1::1", "private address wrapped in 6to4"),
+    ("2002:a9fe:a9fe::", "metadata service wrapped in 6to4"),
+    ("fec0::1", "site-local"),
+    ("::7f00:1", "loopback address wrapped in IPv4-compatible"),
+    ("64:ff9b::a00:1", "private address wrapped in NAT64"),
+    ("64:ff9b:1::1", "local-use NAT64"),
+    ("::ffff:0:7f00:1", "loopback address wrapped in IPv4-translated"),
+    ("::ffff:10.0.0.1", "private address"),
+])
+def test_ipv6_forms_of_forbidden_addresses_are_refused(address, why):
+    assert why in (refusal(address) or "")
+
+
+@pytest.mark.parametrize("address", ["2002:5db8:d70e::1", "2606:4700::1111"])
+def test_ipv6_forms_of_public_addresses_are_taken(address):
+    assert refusal(address) is None

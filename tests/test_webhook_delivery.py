@@ -4,7 +4,9 @@ schedule runs out, sent again on request, one deliverer at a time."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -268,7 +270,8 @@ def test_a_purged_article_is_sent_as_deleted_to_subscriptions_told_of_it(
     subscribe()
     told = write(1)
     deliver()
-    client.post("/subscriptions", json={"target_url": receiver.url + "?late"})
+    late = client.post("/subscriptions", json={"target_url": receiver.url + "?late"})
+    assert late.status_code == 201, late.json
     assert client.post(f"/articles/{told['id']}/purge",
                        json={"reason": "court order"}).status_code == 200
 
@@ -278,6 +281,7 @@ def test_a_purged_article_is_sent_as_deleted_to_subscriptions_told_of_it(
     assert [(p["type"], p["data"].get("purged")) for p in payloads] == [
         ("article.created", None), ("article.deleted", True)]
     assert [path for _, _, path in receiver.received] == ["/hook", "/hook"]
+    assert log(client, late.json) == []  # not told of it, so not sent its purge
 
 
 def test_a_lease_held_by_one_deliverer_keeps_another_out(subscribe, write, deliver, receiver,
@@ -327,3 +331,192 @@ def test_a_deleted_subscription_is_sent_nothing_more(client, subscribe, write, d
 
     assert deliver() == 0
     assert receiver.received == []
+
+
+@pytest.mark.parametrize("head", [True, False], ids=["trickled-head", "trickled-body"])
+def test_a_trickling_receiver_is_cut_off_at_the_attempts_deadline(head):
+    from api.webhooks.guard import parse_target
+    from api.webhooks.sender import new_secret, send
+    from tests.receiving import Trickler
+
+    trickler = Trickler(every=0.3, head=head).start()
+    try:
+        started = time.monotonic()
+        outcome = send(parse_target(trickler.url), "127.0.0.1", "msg_1", new_secret(),
+                       b"{}", timeout=1)
+        took = time.monotonic() - started
+    finally:
+        trickler.stop()
+
+    assert 1.9 < took < 3.0  # two timeouts, the whole attempt's deadline
+    if head:
+        assert outcome.status is None
+        assert "cut off" in outcome.error
+    else:  # the status came in time: it counts, with the start of the answer
+        assert outcome.status == 200
+        assert outcome.response.startswith("xxx")
+
+
+def test_a_lookup_that_does_not_answer_is_given_up_at_its_timeout(monkeypatch):
+    from api.webhooks import guard
+
+    def hang(*args, **kwargs):
+        time.sleep(2)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))]
+
+    monkeypatch.setattr(guard.socket, "getaddrinfo", hang)
+    target = guard.parse_target("https://hooks.example.org/dateline")
+    started = time.monotonic()
+
+    with pytest.raises(guard.TargetRefused, match="does not resolve"):
+        guard.resolve(target, allow_private=False, timeout=0.3)
+
+    assert time.monotonic() - started < 1.0
+    # As when a subscription is saved: a name that does not resolve in time is taken.
+    guard.check_new_target("https://hooks.example.org/dateline", False, timeout=0.3)
+
+
+def test_a_deliverer_that_lost_its_lease_drops_its_result(app, client, subscribe, write,
+                                                          deliver, receiver):
+    from api.db import database
+    from api.models import Subscription
+
+    subscription = subscribe()
+    write(1)
+    receiver.statuses = [410]  # would disable the subscription
+    receiver.delay = 0.5
+    stale = threading.Thread(target=deliver, kwargs={"owner": "stale"})
+    stale.start()
+    for _ in range(200):
+        if receiver.in_flight:
+            break
+        time.sleep(0.01)
+    assert receiver.in_flight == 1
+    # Meanwhile its lease ran out and another deliverer took the subscription.
+    with app.app_context(), database.connection_context():
+        Subscription.update(lease_owner="fresh").where(
+            Subscription.id == subscription["id"]).execute()
+    stale.join()
+
+    assert len(receiver.received) == 1
+    assert client.get(f"/subscriptions/{subscription['id']}").json["state"] == "active"
+    [delivery] = log(client, subscription)
+    assert delivery["state"] == "pending"
+    assert delivery["attempts"] == []
+
+
+def test_a_revoked_keys_subscriptions_are_sent_nothing_more(app, client, key_for, write,
+                                                            deliver, receiver):
+    owner = app.test_client()
+    owner.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key_for('write', 'desk')}"
+    subscription = owner.post("/subscriptions", json={"target_url": receiver.url}).json
+    write(1)
+    deliver()
+    assert len(receiver.received) == 1
+
+    assert client.delete("/keys/desk").status_code == 200
+    write(2)
+    redo = log(client, subscription)[0]
+    assert client.post(f"/subscriptions/{subscription['id']}/deliveries/{redo['id']}"
+                       "/redeliver").status_code == 202
+
+    assert deliver() == 0
+    assert len(receiver.received) == 1
+
+
+def test_names_with_commas_stay_whole(subscribe, write, deliver, receiver):
+    subscribe(filter={"organisation": ["Apple, Inc."]})
+    write(1, organisations=["Apple"])
+    write(2, organisations=["Inc."])
+    whole = write(3, organisations=["Apple, Inc."])
+
+    deliver()
+
+    assert events(receiver) == [("article.created", whole["id"])]
+
+
+def test_delivered_deliveries_are_pruned_after_the_retention(make_app, client, subscribe,
+                                                              write, deliver, receiver):
+    from api.webhooks.engine import prune_delivered
+
+    subscription = subscribe()
+    write(1)
+    deliver()
+    receiver.statuses = [500]
+    write(2)
+    deliver()
+    assert [d["state"] for d in log(client, subscription)] == ["pending", "delivered"]
+    kept = make_app(WEBHOOK_LOG_RETENTION=30 * 86400)
+
+    with kept.app_context():
+        assert prune_delivered(now=utc_now() + timedelta(days=29)) == 0
+        assert prune_delivered(now=utc_now() + timedelta(days=31)) == 1
+
+    assert [d["state"] for d in log(client, subscription)] == ["pending"]
+
+
+def test_an_attempt_takes_the_subscription_before_its_delivery(postgres_url, client,
+                                                                 subscribe, write, deliver,
+                                                                 receiver):
+    """DELETE locks the subscription, then deletes its deliveries: an attempt recording
+    a 410 (which disables the subscription) must wait for the subscription before it
+    locks the delivery, or the two deadlock."""
+    if postgres_url is None:
+        pytest.skip("row locks: PostgreSQL only")
+    import psycopg
+
+    subscription = subscribe()
+    write(1)
+    receiver.statuses = [410]
+    receiver.delay = 0.5
+    failures = []
+
+    def work():
+        try:
+            deliver()
+        except Exception as error:  # a deadlock detected, say
+            failures.append(error)
+
+    deliverer = threading.Thread(target=work)
+    deliverer.start()
+    for _ in range(300):
+        if receiver.in_flight:
+            break
+        time.sleep(0.01)
+    with psycopg.connect(postgres_url) as other:
+        # As DELETE begins, while the attempt is sending.
+        other.execute("SELECT id FROM subscription WHERE id = %s FOR UPDATE",
+                      (subscription["id"],))
+        for _ in range(500):  # until the attempt, sent, waits for a lock
+            with psycopg.connect(postgres_url, autocommit=True) as watcher:
+                if watcher.execute("SELECT count(*) FROM pg_locks WHERE NOT granted"
+                                   ).fetchone()[0]:
+                    break
+            time.sleep(0.01)
+        # As DELETE goes on: its deliveries, which the attempt must not hold.
+        other.execute("SET lock_timeout = '2s'")
+        other.execute("DELETE FROM delivery WHERE subscription_id = %s",
+                      (subscription["id"],))
+        other.execute("DELETE FROM subscription WHERE id = %s", (subscription["id"],))
+        other.commit()
+        deliverer.join()
+
+    assert failures == []
+    assert len(receiver.received) == 1
+    assert client.get(f"/subscriptions/{subscription['id']}").status_code == 404
+
+
+def test_the_clock_is_read_for_each_attempt_not_once_a_pass(client, subscribe, write,
+                                                            deliver, receiver):
+    subscription = subscribe()
+    write(1), write(2)
+    start = utc_now()
+    readings = iter(range(1000))
+
+    def clock():  # a minute passes at each reading
+        return start + timedelta(minutes=next(readings))
+
+    assert deliver(now=clock) == 2
+
+    times = [d["attempts"][0]["at"] for d in log(client, subscription)]
+    assert len(set(times)) == 2

@@ -6,6 +6,7 @@ A subscription reads the change feed from the position it was created at
 delivery). lease_owner and lease_until let one deliverer at a time, in any worker of
 any instance, work a subscription. Deliveries are queued before they are sent, so a
 crash between sending and recording sends again rather than losing the change.
+Delivered deliveries are pruned after DATELINE_WEBHOOK_LOG_RETENTION.
 """
 
 NAME = "subscriptions and webhook deliveries"
@@ -45,3 +46,13 @@ def upgrade(db, dialect):
         created_at TIMESTAMP NOT NULL)""")
     db.execute_sql("CREATE UNIQUE INDEX delivery_position ON delivery (subscription_id, seq)")
     db.execute_sql("CREATE INDEX delivery_article ON delivery (subscription_id, article_id)")
+    # The log keeps every delivered change (until DATELINE_WEBHOOK_LOG_RETENTION), so the
+    # deliverer's frequent questions go to partial indexes of the few rows they ask
+    # about: a subscription's pending deliveries in feed order (is one due? which is the
+    # head?), the redeliveries asked for, and the delivered ones by age, for pruning.
+    db.execute_sql("CREATE INDEX delivery_pending ON delivery (subscription_id, seq)"
+                   " WHERE state = 'pending'")
+    db.execute_sql("CREATE INDEX delivery_redeliver ON delivery (subscription_id)"
+                   " WHERE redeliver = 1")
+    db.execute_sql("CREATE INDEX delivery_delivered_age ON delivery (created_at)"
+                   " WHERE state = 'delivered'")

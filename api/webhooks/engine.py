@@ -15,21 +15,23 @@ import json
 import os
 import socket
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import uuid6
 from flask import current_app
-from peewee import fn
+from peewee import SQL, fn
 
-from schemas.article import ArticleFilterSchema
+from schemas.subscription import FilterSchema
 
 from ..changes import position
 from ..db import database
 from ..journal import feed_epoch, last_seq
 from ..listing import filtered
-from ..models import Article, Delivery, Revision, Subscription
-from ..store import utc_now
+from ..models import ApiKey, Article, Delivery, Revision, Subscription
+from ..store import locked, utc_now
 from .guard import TargetRefused, parse_target, resolve
 from .sender import Outcome, send
 
@@ -42,13 +44,28 @@ ATTEMPTS_PER_PASS = 50
 # Attempts kept in a delivery's log; redeliveries on request could grow it forever.
 KEPT_ATTEMPTS = 40
 
+# The conditions of the delivery log's partial indexes (migration 0017), written as
+# literals: a bound parameter (state = $1) does not prove a partial index's condition to
+# PostgreSQL's generic plan of a prepared statement, which psycopg makes of a query
+# run often.
+PENDING = Delivery.state == SQL("'pending'")
+REDELIVER = Delivery.redeliver == SQL("1")
+DELIVERED = Delivery.state == SQL("'delivered'")
+
 _HOST = socket.gethostname()[:30]
 _TOKEN = uuid.uuid4().hex[:8]
 
 
+def attempt_time() -> timedelta:
+    """The most one attempt takes, resolving the host, connecting, sending and reading
+    the answer: two timeouts, a deadline the sender enforces by cutting the connection
+    off."""
+    return timedelta(seconds=2 * current_app.config["WEBHOOK_TIMEOUT"])
+
+
 def lease() -> timedelta:
     """How long a deliverer holds a subscription without renewing: renewed before each
-    send, which takes two timeouts at most, so a deliverer killed mid-send holds its
+    send, which takes attempt_time() at most, so a deliverer killed mid-send holds its
     subscription this long before another takes over."""
     return timedelta(seconds=3 * current_app.config["WEBHOOK_TIMEOUT"])
 
@@ -59,39 +76,67 @@ def default_owner() -> str:
     return f"{_HOST}:{os.getpid()}:{_TOKEN}:{threading.get_ident() % 100000}"
 
 
-def deliver_due(now: datetime | None = None, owner: str | None = None) -> int:
+Clock = Callable[[], datetime]
+
+
+def _clock(now: datetime | Clock | None) -> Clock:
+    """The time as the pass reads it, afresh for each claim and each attempt (a pass
+    can take minutes): utc_now, or a clock a test passes; a datetime is a clock stopped
+    at that instant."""
+    if now is None:
+        return utc_now
+    if isinstance(now, datetime):
+        return lambda: now
+    return now
+
+
+def deliver_due(now: datetime | Clock | None = None, owner: str | None = None) -> int:
     """One pass over every subscription with something due: queue its new matching
-    changes and send what is due. Needs an app context (for the settings); returns how
-    many attempts were made."""
-    now = now or utc_now()
+    changes and send what is due, then prune the delivery log when its turn comes.
+    Needs an app context (for the settings); returns how many attempts were made."""
+    clock = _clock(now)
     owner = owner or default_owner()
     opened = database.is_closed()
     if opened:
         database.connect()
     try:
         attempts = 0
-        for subscription_id in _due(now):
-            if _claim(subscription_id, owner, now):
+        for subscription_id in _due(clock()):
+            if _claim(subscription_id, owner, clock()):
                 try:
-                    attempts += _work(subscription_id, owner, now)
+                    attempts += _work(subscription_id, owner, clock)
                 finally:
                     _release(subscription_id, owner)
+        _prune_in_turn(clock())
         return attempts
     finally:
         if opened:
             database.close()
 
 
+def _owner_live():
+    """The subscription's API key is not revoked: a revoked key's subscriptions are
+    sent nothing more (they stay as they are, for an admin to see or delete)."""
+    return fn.EXISTS(ApiKey.select(ApiKey.id).where(
+        (ApiKey.id == Subscription.key_id) & ApiKey.revoked_at.is_null()))
+
+
 def _due(now: datetime) -> list[str]:
     own = Delivery.select(Delivery.id).where(Delivery.subscription_id == Subscription.id)
-    retry_due = own.where((Delivery.state == "pending") & (Delivery.next_attempt_at <= now))
-    redelivery = own.where(Delivery.redeliver == 1)
+    retry_due = own.where(PENDING & (Delivery.next_attempt_at <= now))
+    redelivery = own.where(REDELIVER)
     free = Subscription.lease_until.is_null() | (Subscription.lease_until < now)
     active = ((Subscription.state == "active")
               & (Subscription.wait_until.is_null() | (Subscription.wait_until <= now))
               & ((Subscription.scanned_seq < last_seq()) | fn.EXISTS(retry_due)))
     return [row.id for row in Subscription.select(Subscription.id).where(
-        free & (active | fn.EXISTS(redelivery))).order_by(Subscription.id)]
+        free & (active | fn.EXISTS(redelivery)) & _owner_live()).order_by(Subscription.id)]
+
+
+def _current(subscription_id: str) -> Subscription | None:
+    """The subscription as it stands, None once deleted or its owner's key revoked."""
+    return Subscription.select().where(
+        (Subscription.id == subscription_id) & _owner_live()).first()
 
 
 def _claim(subscription_id: str, owner: str, now: datetime) -> bool:
@@ -105,7 +150,7 @@ def _claim(subscription_id: str, owner: str, now: datetime) -> bool:
 def _still_holding(subscription_id: str, owner: str, now: datetime) -> bool:
     """Renew the lease before a send; False when another deliverer has taken it (this
     one stalled past its lease), which must then stop."""
-    until = max(now, utc_now()) + lease()
+    until = now + lease()
     with database.atomic():
         return Subscription.update(lease_until=until).where(
             (Subscription.id == subscription_id)
@@ -119,35 +164,38 @@ def _release(subscription_id: str, owner: str) -> None:
             & (Subscription.lease_owner == owner)).execute()
 
 
-def _work(subscription_id: str, owner: str, now: datetime) -> int:
+def _work(subscription_id: str, owner: str, clock: Clock) -> int:
     attempts = 0
     redeliveries = list(Delivery.select().where(
         (Delivery.subscription_id == subscription_id)
-        & (Delivery.redeliver == 1)).order_by(Delivery.seq))
+        & REDELIVER).order_by(Delivery.seq))
     for delivery in redeliveries:
         # Read afresh each time: its owner may change the target, or delete it, meanwhile.
-        subscription = Subscription.get_or_none(Subscription.id == subscription_id)
-        if subscription is None or not _still_holding(subscription_id, owner, now):
+        subscription = _current(subscription_id)
+        if subscription is None or not _still_holding(subscription_id, owner, clock()):
             return attempts
-        _attempt(subscription, delivery, now)
+        if not _attempt(subscription, delivery, owner, clock):
+            return attempts
         attempts += 1
     while attempts < ATTEMPTS_PER_PASS:
-        subscription = Subscription.get_or_none(Subscription.id == subscription_id)
+        subscription = _current(subscription_id)
         if subscription is None or subscription.state != "active":
             break
         head = (Delivery.select().where((Delivery.subscription_id == subscription_id)
-                                        & (Delivery.state == "pending"))
+                                        & PENDING)
                 .order_by(Delivery.seq).first())
         if head is None:
-            if not _queue_next(subscription, owner, now):
+            if not _queue_next(subscription, owner, clock()):
                 break
             continue
+        now = clock()
         if head.next_attempt_at is not None and head.next_attempt_at > now:
             _wait(subscription_id, head.next_attempt_at)
             break
         if not _still_holding(subscription_id, owner, now):
             break
-        _attempt(subscription, head, now)
+        if not _attempt(subscription, head, owner, clock):
+            break
         attempts += 1
     return attempts
 
@@ -185,7 +233,9 @@ def _queue_next(subscription: Subscription, owner: str, now: datetime) -> bool:
 
 
 def subscription_filter(subscription: Subscription) -> dict:
-    return ArticleFilterSchema().load(json.loads(subscription.filter))
+    """The stored filter, loaded as the JSON body states it: each list's values whole
+    (a query string's comma splitting would make "Apple, Inc." two names)."""
+    return FilterSchema().load(json.loads(subscription.filter))
 
 
 def _matching(subscription: Subscription, rows: list[Revision]) -> set[int]:
@@ -242,22 +292,31 @@ def message_id(delivery: Delivery) -> str:
 
 
 def _send(subscription: Subscription, delivery: Delivery) -> Outcome:
+    """One attempt, resolving the host included, within two timeouts (attempt_time())."""
     config = current_app.config
+    timeout = config["WEBHOOK_TIMEOUT"]
+    deadline = time.monotonic() + attempt_time().total_seconds()
     try:
         target = parse_target(subscription.target_url)
-        address = resolve(target, config["WEBHOOK_ALLOW_PRIVATE"])[0]
+        address = resolve(target, config["WEBHOOK_ALLOW_PRIVATE"], timeout=timeout)[0]
     except TargetRefused as refused:
         return Outcome(None, str(refused), None)
     return send(target, address, message_id(delivery), subscription.secret,
-                delivery.payload.encode("utf-8"), config["WEBHOOK_TIMEOUT"])
+                delivery.payload.encode("utf-8"), timeout, deadline)
 
 
-def _attempt(subscription: Subscription, delivery: Delivery, now: datetime) -> None:
+def _attempt(subscription: Subscription, delivery: Delivery, owner: str,
+             clock: Clock) -> bool:
     """Send delivery once and record how it went: the next attempt on the schedule, or
-    the subscription disabled when the schedule is spent or the receiver said 410."""
+    the subscription disabled when the schedule is spent or the receiver said 410.
+    The record is written only while this deliverer still holds the lease, and only
+    over the delivery as it was read: one that lost its lease meanwhile (it stalled,
+    and another took over) drops its result, and returns False to stop."""
+    at = clock()
     outcome = _send(subscription, delivery)
+    now = clock()
     attempts = json.loads(delivery.attempts)
-    attempts.append({"at": instant(now), "status": outcome.status,
+    attempts.append({"at": instant(at), "status": outcome.status,
                      "error": outcome.error, "response": outcome.response,
                      "redelivery": bool(delivery.redeliver)})
     changes = {"attempts": json.dumps(attempts[-KEPT_ATTEMPTS:]), "redeliver": 0}
@@ -280,8 +339,69 @@ def _attempt(subscription: Subscription, delivery: Delivery, now: datetime) -> N
         else:
             changes["next_attempt_at"] = now + timedelta(seconds=schedule[tries - 1])
     with database.atomic():
-        Delivery.update(**changes).where(Delivery.id == delivery.id).execute()
-        if disable:
+        # The subscription's row first, as every path that changes a subscription and
+        # its deliveries takes them (DELETE, PATCH, redeliver): the other order could
+        # deadlock with them on PostgreSQL. Locked, it also keeps the lease ours until
+        # the record is written.
+        holding = locked(Subscription.select(Subscription.id).where(
+            (Subscription.id == subscription.id)
+            & (Subscription.lease_owner == owner))).first()
+        if holding is None:
+            return False
+        written = Delivery.update(**changes).where(
+            (Delivery.id == delivery.id) & (Delivery.state == delivery.state)
+            & (Delivery.tries == delivery.tries)
+            & (Delivery.redeliver == delivery.redeliver)).execute()
+        if written and disable:
             Subscription.update(state="disabled", disabled_reason=disable,
                                 updated_at=utc_now()).where(
-                Subscription.id == subscription.id).execute()
+                (Subscription.id == subscription.id)
+                & (Subscription.state == "active")).execute()
+    return bool(written)
+
+
+# The delivery log's pruning: delivered deliveries older than the retention setting are
+# deleted, PRUNE_BATCH at a time and at most PRUNE_BATCHES batches a turn, a turn every
+# PRUNE_EVERY seconds in each process (a few deliverers pruning at once only share it).
+PRUNE_BATCH = 500
+PRUNE_BATCHES = 10
+PRUNE_EVERY = 60.0
+_pruned_at = -PRUNE_EVERY
+_prune_lock = threading.Lock()
+
+
+def _prune_in_turn(now: datetime) -> None:
+    global _pruned_at
+    with _prune_lock:
+        if time.monotonic() - _pruned_at < PRUNE_EVERY:
+            return
+        _pruned_at = time.monotonic()
+    prune_delivered(now)
+
+
+def prune_delivered(now: datetime | None = None, batches: int = PRUNE_BATCHES) -> int:
+    """Delete delivered deliveries queued longer ago than DATELINE_WEBHOOK_LOG_RETENTION
+    (a redelivery asked for keeps one); failed and pending ones are kept, as enabling
+    a subscription resumes from them. Returns how many were deleted."""
+    cutoff = (now or utc_now()) - timedelta(
+        seconds=current_app.config["WEBHOOK_LOG_RETENTION"])
+    deleted = 0
+    for _ in range(batches):
+        rows = list(Delivery.select(Delivery.id, Delivery.subscription_id).where(
+            DELIVERED & (Delivery.created_at < cutoff)
+            & (Delivery.redeliver == 0)).limit(PRUNE_BATCH))
+        by_subscription: dict[str, list[str]] = {}
+        for row in rows:
+            by_subscription.setdefault(row.subscription_id, []).append(row.id)
+        for subscription_id, ids in sorted(by_subscription.items()):
+            with database.atomic():
+                # The subscription's row first, as every path takes them.
+                if locked(Subscription.select(Subscription.id).where(
+                        Subscription.id == subscription_id)).first() is None:
+                    continue  # deleted meanwhile, and its deliveries with it
+                deleted += Delivery.delete().where(
+                    Delivery.id.in_(ids) & (Delivery.state == "delivered")
+                    & (Delivery.redeliver == 0)).execute()
+        if len(rows) < PRUNE_BATCH:
+            break
+    return deleted

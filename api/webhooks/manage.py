@@ -8,8 +8,11 @@ import json
 from dataclasses import dataclass
 
 import uuid6
+from flask import current_app
+from marshmallow import ValidationError
 
 from schemas.article import ArticleFilterSchema
+from schemas.subscription import TargetUrl
 
 from ..changes import position
 from ..db import database
@@ -47,11 +50,29 @@ def find(caller: Caller, subscription_id: str, lock: bool = False) -> Subscripti
 
 
 def _checked(url: str, allow_private: bool) -> str:
+    """url, when its host is and resolves to an address webhooks may go to; else 422.
+    Looks the name up (for up to the webhook timeout): call it outside a transaction,
+    where it would hold the database (on SQLite, every writer) for as long."""
     try:
-        check_new_target(url, allow_private)
+        check_new_target(url, allow_private, timeout=current_app.config["WEBHOOK_TIMEOUT"])
     except TargetRefused as refused:
         raise Problem(422, str(refused), kind="webhook-target-refused") from None
     return url
+
+
+def check_patched_target(subscription: Subscription, patch, allow_private: bool) -> str | None:
+    """Before a PATCH's transaction: the new target_url the merge patch sets, checked
+    (422 when refused); None when it sets none, or one the input's schema will refuse."""
+    if not isinstance(patch, dict) or not isinstance(patch.get("target_url"), str):
+        return None
+    url = patch["target_url"]
+    if url == subscription.target_url:
+        return None
+    try:
+        TargetUrl().deserialize(url)
+    except ValidationError:
+        return None  # refused with the rest of the input, as a 422 of the schema's
+    return _checked(url, allow_private)
 
 
 def _stored_filter(loaded: dict) -> str:
@@ -74,11 +95,12 @@ def list_subscriptions(caller: Caller) -> list[dict]:
 
 def create(caller: Caller, data: dict, allow_private: bool) -> tuple[dict, str]:
     """A new subscription, starting at the feed's current end, and its secret."""
+    target_url = _checked(data["target_url"], allow_private)  # before the transaction
     now, secret = utc_now(), new_secret()
     with database.atomic():
         subscription = Subscription.create(
             id=str(uuid6.uuid7()), key_id=caller.key_id,
-            target_url=_checked(data["target_url"], allow_private),
+            target_url=target_url,
             description=data["description"],
             filter=_stored_filter(data["filter"]),
             secret=secret, state="active" if data["enabled"] else "disabled",
@@ -94,14 +116,19 @@ def editable(subscription: Subscription) -> dict:
             "enabled": subscription.state == "active"}
 
 
-def update(subscription: Subscription, data: dict, allow_private: bool) -> dict:
-    """Apply the whole input (a merge patch already merged). Enabling a disabled
-    subscription resumes at the change that failed, on a fresh retry schedule."""
+def update(subscription: Subscription, data: dict, allow_private: bool,
+           checked: str | None = None) -> dict:
+    """Apply the whole input (a merge patch already merged) to the subscription, locked
+    in the caller's transaction; checked: a target_url check_patched_target has
+    checked before it. Enabling a disabled subscription resumes at the change that
+    failed, on a fresh retry schedule."""
     now = utc_now()
     changes = {"description": data["description"], "updated_at": now,
                "filter": _stored_filter(data["filter"])}
     if data["target_url"] != subscription.target_url:
-        changes["target_url"] = _checked(data["target_url"], allow_private)
+        # Checked already, but for a target changed by another request meanwhile.
+        changes["target_url"] = (data["target_url"] if data["target_url"] == checked
+                                 else _checked(data["target_url"], allow_private))
     was_active = subscription.state == "active"
     if data["enabled"] and not was_active:
         changes.update(state="active", disabled_reason=None, wait_until=None)
@@ -151,7 +178,8 @@ def find_delivery(subscription: Subscription, delivery_id: str) -> Delivery:
 
 def redeliver(subscription: Subscription, delivery_id: str) -> dict:
     """Ask for one more attempt, outside the schedule and the feed's order: made at the
-    next pass (within a second or so), even while the subscription is disabled."""
+    next pass (within a second or so), even while the subscription is disabled.
+    subscription: locked by the caller, before its delivery, as every path takes them."""
     delivery = find_delivery(subscription, delivery_id)
     Delivery.update(redeliver=1).where(Delivery.id == delivery.id).execute()
     return represent_delivery(Delivery.get_by_id(delivery.id), feed_epoch())
