@@ -439,3 +439,7 @@ def openapi(output):
             handle.write(text)
     else:
         sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
