@@ -311,10 +311,7 @@ def _absorb(keep: str, gone: Story) -> None:
 
 def resolve_many(story_ids: set[str]) -> set[str]:
     """The stories that now hold these ids' articles: an absorbed id gives its keeper."""
-    if not story_ids:
-        return set()
-    return {keeper or story_id for story_id, keeper in Story.select(
-        Story.id, Story.absorbed_into).where(Story.id.in_(list(story_ids))).tuples()}
+    return {story.id for story in _stories(story_ids)} if story_ids else set()
 
 
 _NAMED_KINDS = {"people": "person", "organisations": "organisation", "places": "place"}
