@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 YEAR = "published_after=2020-01-01T00:00:00%2B03:30&published_before=2021-01-01T00:00:00%2B03:30"
@@ -31,6 +29,7 @@ QUERIES = {
 
 def main() -> None:
     from bench.size import _load
+    from bench.stories import _timed
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
@@ -48,18 +47,13 @@ def main() -> None:
     report = {"articles": arguments.articles, "database": url.split(":")[0], "load": loaded,
               "queries": {}}
     for name, query in QUERIES.items():
-        client.get(f"/articles/histogram?{query}")  # warm the cache once
-        times, answer = [], None
-        for _ in range(arguments.repeat):
-            started = time.perf_counter()
-            answer = client.get(f"/articles/histogram?{query}")
-            times.append((time.perf_counter() - started) * 1000)
+        timed = _timed(lambda query=query: client.get(f"/articles/histogram?{query}"),
+                       arguments.repeat)
+        answer = client.get(f"/articles/histogram?{query}")
         assert answer.status_code == 200, answer.json
-        times.sort()
         report["queries"][name] = {
-            "p50_ms": round(statistics.median(times), 1),
-            "p90_ms": round(times[int(len(times) * 0.9) - 1], 1),
-            "articles_counted": answer.json["total"], "buckets": len(answer.json["buckets"])}
+            **timed, "articles_counted": answer.json["total"],
+            "buckets": len(answer.json["buckets"])}
         print(f"{name:28} p50 {report['queries'][name]['p50_ms']:8.1f} ms  "
               f"p90 {report['queries'][name]['p90_ms']:8.1f} ms  "
               f"{answer.json['total']:8} articles  {len(answer.json['buckets'])} buckets",
