@@ -16,182 +16,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
-from . import gazetteer
+from . import cues, gazetteer
 from .gazetteer import Place
 
-VERSION = 1
+VERSION = 2
 FIELDS = ("people", "places", "organisations", "cited_sources")
 _MAX_CHARS = 200_000  # the first 200,000 characters name whom a story is about
 
-_WORD_PATTERN = r"[^\W\d_](?:[\w&]|[.'’\-](?=\w)|(?<=\b[A-Z])\.)*"
-_UPPER = "A-ZÀ-ÖØ-ÞĀ-ſ"
-# A capital, or l'/d' or al-/el-/as-/ad-/an- before one, not inside a word. The pattern
-# opens with a character class so that the regex engine skips ahead to candidates
-# instead of trying every position (a third of the scan's time).
-_CAPITALISED = (rf"[{_UPPER}lLdDae](?<![\w.'’-].)(?:(?<=[{_UPPER}])|(?<=[lLdD])['’](?=[{_UPPER}])"
-                r"[^\W\d_]|(?:(?<=a)[lsdn]|(?<=e)l)-(?=[A-Z])[^\W\d_])"
-                r"(?:[\w&]|[.'’\-](?=\w)|(?<=\b[A-Z])\.)*")
-_WORD = re.compile(r"(?:[lLdD]['’])?" + _WORD_PATTERN + "|&")
-_SENTENCE_ENDS = frozenset(".!?:;\"“”«»—–-(")
-_CONNECTORS = frozenset({"of", "the", "for", "and", "de", "du", "des", "la", "le", "al", "el",
-                         "bin", "ibn", "van", "von", "der", "den", "da", "di", "do", "dos",
-                         "y", "et", "&", "bint", "ul", "ud"})
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.casefold().split())
-
-
-# Capitalised words, with the lower-case words that join them into one name between.
-_RUN = re.compile(_CAPITALISED + r"(?:[ \t]+(?:(?:" + "|".join(
-    sorted(_CONNECTORS, key=len, reverse=True)).replace("&", "&") + r")[ \t]+)*"
-    + _CAPITALISED + ")*")
-# Capitalised, yet never part of a name.
-_CALENDAR = _words("""
-    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March
-    April June July August September October November December Lundi Mardi Mercredi
-    Jeudi Vendredi Samedi Dimanche Janvier Février Mars Avril Mai Juin Juillet Août
-    Septembre Octobre Novembre Décembre
-""")
-_TITLES = _words("""
-    President Vice Prime Minister Ministers Foreign Defence Defense Interior Finance
-    Deputy Secretary General Gen Gen. Lt Col Col. Maj Capt Sgt Admiral Adm Commander Mr
-    Mr. Mrs Mrs. Ms Ms. Dr Dr. Prof Prof. Professor Sir Dame Lord Lady King Queen Prince
-    Princess Sheikh Emir Sultan Pope Cardinal Bishop Archbishop Rabbi Imam Ayatollah
-    Intérieur Défense Économie Armées Santé Éducation Travail Culture Counsel Father
-    Reverend Rev Rev. Fr Fr. Pastor Brother Sister Datuk Dato Dato' Datin Tun Tan Sports
-    Mullah Mawlawi Maulana Mufti Hojatoleslam Lawmaker MP Judge Justice Me Maître Chief
-    Senator Sen Sen. Rep Rep. Representative Congressman Congresswoman Governor Gov
-    Mayor Ambassador Envoy Chancellor Speaker Spokesman Spokeswoman Spokesperson
-    Chairman Chairwoman Chair CEO Director Coach Captain Manager Striker Midfielder
-    Defender Goalkeeper Officer Inspector Commissioner Attorney Prosecutor Lawyer Mme M.
-    Ministre Président Présidente Premier Général Docteur Madame Monsieur Maître Juge
-    Colonel Lieutenant Major Sergeant Senior Special Acting Former Opposition Leader
-    Economy Health Trade Energy Labour Labor Education Culture Agriculture Transport
-    Home Supreme Commander-in-Chief Minister- President President-elect Saint St St.
-""")
-_ORG_HEADS = _words("""
-    Ministry Ministries Party Council Bank Company Corp Corp. Corporation Inc Inc. Ltd
-    Ltd. LLC PLC Plc Group Holdings University Court Commission Agency Organisation
-    Organization Association Union Front Movement Army Navy Committee Federation
-    Institute Fund Authority Department Assembly Parliament Senate Congress Guard Guards
-    Forces Alliance League Club FC Foundation Board Bureau Service Services Airlines
-    Airways Motors Exchange Programme Program Coalition Society Centre Center Academy
-    College Hospital Brigade Brigades Corps Tribunal Cabinet Secretariat Directorate
-    Command Mission Energy Technologies Systems Pharmaceuticals Industries Bloc Trust
-    Institution Observatory Office Police Network Cooperation Community Conference
-    Reserve Treasury Kremlin Pentagon Chamber Consortium Monetary Ministère Conseil
-    Parti Banque Assemblée Cour Comité Fédération Agence Syndicat Université Sénat
-    Gendarmerie Armée Fondation Institut Rangers United Athletic Dynamo Telecom
-    Petroleum Oil Gas Steel Mining Automotive Electric Electronics Capital Partners
-    Securities Investments Insurance Railways Railway Ports
-""")
-_ORG_LEADS = frozenset({"ministry", "bank", "university", "council", "court", "department",
-                        "organisation", "organization", "office", "house", "federation",
-                        "union", "league", "party", "institute", "commission", "committee",
-                        "ministère", "banque", "conseil", "cour", "parti", "fédération",
-                        "agence", "assemblée", "institut",
-                        "real", "inter", "national", "royal", "islamic", "federal", "central",
-                        "supreme", "international", "european", "african", "arab", "world",
-                        "united", "democratic", "people's", "popular", "free", "state"})
-# Groups that wire copy names without an institution word: their names are not words.
-_KNOWN_ORGS = frozenset({"taliban", "hamas", "hezbollah", "houthis", "houthi", "al-shabaab",
-                         "al shabaab", "boko haram", "al-qaeda", "al qaeda", "isis", "isil",
-                         "islamic state", "daesh", "wagner", "opec", "opec+", "nato", "interpol",
-                         "europol", "unicef", "unesco", "fifa", "uefa", "kremlin", "pentagon",
-                         "hashd al-shaabi", "tehreek-e-taliban pakistan", "ttp",
-                         "irgc", "pkk", "un", "eu", "asean", "g7", "g20", "brics", "who",
-                         "ypg", "sdf", "anc", "bjp", "fbi", "cia", "nasa"})
-_OUTLETS = {name.strip().casefold(): name.strip() for name in """
-    Reuters|AFP|Agence France-Presse|Agence France Presse|AP|Associated Press|Xinhua|TASS|Tass
-    |RIA Novosti|RIA|Interfax|Sputnik|IRNA|ISNA|Fars|Tasnim|Mehr|Anadolu|Anadolu Agency
-    |Al Jazeera|Al Arabiya|BBC|CNN|Bloomberg|Kyodo|Yonhap|ANI|PTI|Press Trust of India|Dawn
-    |Geo News|Bernama|Antara|EFE|ANSA|dpa|DPA|Ukrinform|Haaretz|WAFA|SANA|SPA|WAM|KCNA|NHK
-    |CCTV|Global Times|People's Daily|New York Times|Washington Post|Wall Street Journal
-    |Financial Times|Guardian|The Guardian|Le Monde|Le Figaro|Libération|Der Spiegel|Spiegel
-    |Axios|Politico|NPR|Fox News|CBS|CBS News|NBC|NBC News|ABC|ABC News|Sky News|France 24
-    |RFI|Deutsche Welle|DW|Voice of America|VOA|Radio Free Europe|RFE/RL|TOLOnews|Tolo News
-    |Pajhwok|Ariana News|Press TV|IRIB|Kayhan|Times of India|Hindustan Times|Express Tribune
-    |Daily Star|Prothom Alo|Punch|Vanguard|Premium Times|Nation|Daily Nation|News24|SABC
-    |ABC|Nikkei|Asahi|Yomiuri|Mainichi|South China Morning Post|SCMP|Straits Times|Jakarta Post
-    |Arab News|Gulf News|Khaleej Times|Asharq Al-Awsat|Mehr News|Shargh|Etemad|Anadolu Ajansi
-    |MENA|Ahram Online|Al-Ahram|Al Mayadeen|Al-Manar|TRT|TRT World|Daily Sabah|Hurriyet
-    |Kommersant|Izvestia|RT|Meduza|Novaya Gazeta|PAP|CTK|MTI|Efe|Europa Press|El País
-    |Clarín|Folha de S.Paulo|O Globo|Agência Brasil|La Nación|Notimex|Prensa Latina|AAP
-    |Stuff|RNZ|ABC News|Sydney Morning Herald|The Australian|Irish Times|RTÉ|Euronews
-    |Reuters news agency|Associated Press news agency|Xinhua News Agency|Nova|Ansa
-    """.replace("\n", "").split("|") if name.strip()}
-_OUTLET_ARTICLE = re.compile(r"^(?:the|l['’])\s*", re.IGNORECASE)
-_OUTLET_AGENCY = re.compile(r"\s+(?:news\s+)?agency$", re.IGNORECASE)
-_OUTLET_HEADS = frozenset({"news", "times", "post", "press", "television", "tv", "radio",
-                           "herald", "tribune", "journal", "gazette", "daily", "telegraph",
-                           "observer", "chronicle", "broadcasting", "channel", "wire",
-                           "newspaper", "magazine", "monde", "figaro", "express"})
-_CITE_BEFORE = re.compile(
-    r"(?:\b(?:told|to|by|with|according\s+to|quoted\s+by|cited\s+by|reported\s+by|in|on|"
-    r"selon|à|a\s+indiqué\s+à|a\s+déclaré\s+à|a\s+affirmé\s+à|a\s+rapporté|de|par)"
-    r"(?:\s+(?:the|a|an|la|le|les|l'|l’))?(?:\s+[A-Z][\w-]*['’]s)?(?:\s+(?:official|state-run|state|semi-official|"
-    r"state-owned|private|local|news|agency|broadcaster|daily|newspaper|channel|"
-    r"television|outlet|agence|quotidien|chaîne|journal)){0,3}\s*)$", re.IGNORECASE)
-_CITE_AFTER = re.compile(
-    r"^['’]?s?\s*(?:\)|,)?\s*(?:news\s+agency\s+|agency\s+|television\s+|tv\s+|"
-    r"newspaper\s+|daily\s+|correspondent\s+|reporters?\s+)?"
-    r"(?:reported|reports|said|says|quoted|cited|wrote|writes|published|broadcast|"
-    r"aired|learned|confirmed|revealed|rapporte|a\s+rapporté|indique|a\s+indiqué|"
-    r"citant|annonce|précise)\b", re.IGNORECASE)
-_PERSON_AFTER = re.compile(
-    r"^['’]?s?\s*(?:,\s*(?:who|a|an|the|\d+|aged)\b|\s*(?:said|says|told|added|"
-    r"stated|explained|insisted|argued|warned|noted|wrote|asked|declared|announced|"
-    r"a\s+déclaré|a\s+dit|a\s+affirmé|a\s+indiqué|a\s+ajouté|estime|affirme)\b)",
-    re.IGNORECASE)
-_PERSON_BEFORE = re.compile(r"(?:\b(?:said|says|according\s+to|by|selon|with)\s*)$",
-                            re.IGNORECASE)
-_ACRONYM_DEFINED = re.compile(r"\(\s*([A-Z][A-Za-z&]{1,9})\s*\)")
-_LEADING_ARTICLE = re.compile(r"^(?:the|la|le|les|l['’])\s*", re.IGNORECASE)
-# 'told CNBC', 'ILNA reported': an unknown name in an outlet's place.
-_STRONG_CITE = re.compile(
-    r"\b(?:told|interview\s+with|quoted\s+by|a\s+déclaré\s+à|a\s+indiqué\s+à|"
-    r"a\s+confié\s+à|contactée?s?\s+par|interrogée?s?\s+par|jointe?s?\s+par)(?:\s+(?:the|la|le|l['’]))?(?:\s+(?:official|state-run|state|"
-    r"semi-official|private|local|news|broadcaster|daily|newspaper|channel|television|"
-    r"outlet|magazine|weekly|quotidien|chaîne|hebdomadaire|journal|website)){0,3}\s*$",
-    re.IGNORECASE)
-# What an outlet does and an organisation seldom does: 'NDTV reported'.
-_REPORTED = re.compile(r"^['’]?s?\s*(?:,\s*)?(?:reported|reports|quoted|broadcast|aired|"
-                       r"rapporte|a\s+rapporté)\b", re.IGNORECASE)
-_PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|outside|across|around|into|à|en|près\s+de)"
-                           r"(?:\s+the)?\s*$", re.IGNORECASE)
-# A speech verb after a word used on its own: 'Saka said' makes Saka a surname.
-_SPEECH_AFTER = re.compile(r",?\s+(?:said|says|told|added|noted|warned|argued|wrote|"
-                           r"a\s+déclaré|a\s+dit|a\s+ajouté)\b")
-# 'Lake Victoria', 'Canary Islands': the kind of place is in the name.
-_LAND_LEADS = frozenset({"lake", "mount", "mt", "mt.", "gulf", "bay", "cape", "isle"})
-_LAND_HEADS = frozenset({"river", "islands", "island", "sea", "gulf", "bay", "valley",
-                         "desert", "mountains", "hills", "strait", "peninsula", "plateau",
-                         "basin", "coast", "delta", "lake", "highlands", "archipelago"})
-_COMPASS = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern",
-                      "western", "central", "upper", "lower", "greater", "north-west",
-                      "north-east", "south-west", "south-east", "northwest", "northeast",
-                      "southwest", "southeast"})
-_REGIONAL_DEMONYMS = frozenset({"asian", "african", "european", "american", "arab", "latin",
-                                "western", "eastern", "gulf", "nordic", "baltic", "balkan",
-                                "caucasian", "sub-saharan", "pacific", "caribbean"})
-# Capitalised abbreviations that name no organisation.
-_NOT_NAMES = frozenset({"ai", "gdp", "ceo", "pdg", "tv", "pm", "mp", "dna", "hiv", "aids",
-                        "covid", "lng", "ipo", "etf", "vat", "gmt", "utc", "am", "ok", "ev",
-                        "uav", "id", "cfo", "coo", "cto", "vip", "faq", "pc", "sms", "gps",
-                        "ceos", "mps", "evs", "ngo", "ngos", "un-", "it"})
-_DIGIT = re.compile(r"\d")
-_LETTERS_THEN_DIGITS = re.compile(r"[A-Z][A-Za-z]*\d{1,3}$")
-# 'the daily Mwananchi', 'broadcaster TVN24', 'news agency Petra': an outlet named.
-_OUTLET_DESCRIPTORS = frozenset({
-    "agency", "daily", "newspaper", "broadcaster", "weekly", "channel", "television",
-    "radio", "website", "outlet", "tabloid", "magazine", "quotidien", "hebdomadaire",
-    "chaîne", "site"})
-_NAMES_WITH_S = frozenset({"People", "Children", "Women", "Workers", "Men", "Veterans"})
-_GENERIC_PLACE_WORDS = frozenset({"province", "provinces", "state", "region", "district",
-                                  "county", "city", "governorate", "prefecture", "oblast",
-                                  "territory", "valley", "island", "islands"})
 _LONG_FORM_CHARS = 300
 _MAX_RUN_CHARS = 300
 _MAX_NAME_WORDS = 12
@@ -200,9 +33,9 @@ _MAX_EXPANSIONS = 50  # a story spells out a handful; a hostile text must not co
 _UNMISTAKABLE_CITY_POPULATION = 500_000  # ... and if an everyday word, a very big one
 
 
-@dataclass
+@dataclass(slots=True)
 class _Span:
-    tokens: list[str]
+    tokens: tuple[str, ...]
     start: int  # character offsets in the text
     end: int
     opens_sentence: bool
@@ -236,7 +69,7 @@ def extract_entities(headline: str, body: str | None, dateline: dict | None = No
         reader.add_place(place, dateline=True)
     spans = list(_spans(text))
     reader.surnames_used = {span.tokens[-1] for span in spans
-                            if _SPEECH_AFTER.match(text, span.end)}
+                            if cues.SPEECH_AFTER.match(text, span.end)}
     for span in spans:
         reader.read(span)
     return reader.result()
@@ -250,13 +83,21 @@ class _Reader:
         # 'titled-person' hold single words that may be surnames.
         self.found: list[tuple[str, str]] = []
         self.expansions = _expansions(text)  # acronym (folded) → (long form, its start)
+        self.long_forms = [(start, end) for _, start, end in self.expansions.values()]
         # Last words of names a speech verb follows ('Saka said'): surnames.
         self.surnames_used: set[str] = set()
+        self.read_until = 0  # spans before this offset were read as part of a longer name
+        self.last_org = (-10, "")  # where the last organisation ended, and its name
+        self.aliases: dict[str, str] = {}  # acronym (folded) → the name it stands for
+        self._people_last: set[str] = set()
+        self._people_read = 0
 
-    def cite(self, name: str) -> None:
-        outlet = _outlet(name)
-        if outlet:
-            self.found.append(("cited_sources", outlet))
+    def cite(self, credit: str) -> None:
+        """The agencies a dateline credits: '(Reuters)', '(APP)', '(AFP/Reuters)'."""
+        for name in re.split(r"\s*(?:/|,|\band\b|&)\s*", credit):
+            outlet = _outlet(name) or (name if _is_acronym(name) else None)
+            if outlet:
+                self.found.append(("cited_sources", outlet))
 
     def add_place(self, name: str, dateline: bool = False) -> bool:
         canonical = _place_name(name, dateline, self.common)
@@ -266,66 +107,109 @@ class _Reader:
 
     def read(self, span: _Span, whole: bool = False) -> None:
         """Classify one span; whole: it is a part of a split span, not to split again."""
+        if span.start < self.read_until:
+            span = _rest_after(span, self.read_until)
+            if span is None:
+                return  # read as the end of a longer name
         tokens = span.tokens
-        joined = " ".join(tokens)
-        folded = joined.casefold()
+        name = _name(tokens)
+        joined, folded = name.joined, name.folded
         before = self.text[max(0, span.start - 60):span.start]
         after = self.text[span.end:span.end + 60]
-        if self.expansions and any(start <= span.start and span.end <= end
-                                   for _, (_, start, end) in self.expansions.items()):
+        if (self.long_forms and any(
+                start <= span.start and span.end <= end for start, end in self.long_forms)):
             return  # inside a long form spelled out before its acronym: read as one
+        alias = cues.ALIAS_BEFORE.search(before) if len(tokens) == 1 and before.endswith(
+            ("(", " as ", " called ")) and name.acronym else None
+        if alias and 0 <= span.start - self.last_org[0] <= len(alias[0]) + 1:
+            # 'the Meteorology, Climatology and Geophysics Agency (BMKG)': the long form
+            # is the organisation's name, whatever the acronym's letters.
+            self.aliases.setdefault(folded, self.last_org[1])
+            return
         if len(tokens) == 1 and folded in self.expansions and before.endswith("(") and not (
                 _outlet_like(self.expansions[folded][0])):
             self.found.append(("organisations", self.expansions[folded][0]))
             return
-        if not whole and "of" in tokens and self._person_of(span):
+        if name.of_not_and and self._person_of(span):
             return
-        if not whole and len(tokens) > 1 and not _one_name(tuple(tokens), folded):
+        if not whole and len(tokens) > 1 and not name.one_name:
             parts = _split_span(span)
             if len(parts) > 1:
                 for part in parts:
-                    self.read(part, whole=True)
+                    for name in _retrim(part):
+                        self.read(name, whole=True)
                 return
-        outlet = _outlet(joined)
-        if outlet is None and before[-12:].rstrip().rpartition(" ")[2].casefold() in (
-                _OUTLET_DESCRIPTORS) and folded not in _KNOWN_ORGS:
-            outlet = joined
-        if outlet is not None or (len(tokens) > 1 and tokens[-1].casefold() in _OUTLET_HEADS
-                                  and folded not in _KNOWN_ORGS):
-            if _CITE_BEFORE.search(before) or _CITE_AFTER.match(after):
+        outlet = name.outlet
+        described = None
+        if outlet is None and not name.known_org:
+            # 'the daily Dawn', 'la télévision publique ORTM'; 'the Herald newspaper',
+            # 'Mwananchi, a Swahili-language daily,'
+            described = _described_before(before) or (
+                cues.DESCRIBED_AFTER.match(after) if _described_after(after)
+                and not name.demonym and not name.placed else None)
+            if described is not None and (len(tokens) > 1 or folded not in self.common):
+                outlet = joined  # not 'la télévision d'État'
+            else:
+                described = None
+        if outlet is not None or name.outlet_word:
+            kind = cues.DESCRIBED_AFTER.match(after)
+            if _cited_before(before) or cues.CITE_AFTER.match(after) or (
+                    kind is not None and cues.CITE_AFTER.match(after[kind.end():])) or (
+                    described is not None and described.re is cues.DESCRIBED_BEFORE
+                    and cues.CITED_DESCRIPTION.search(
+                        before[:max(0, len(before) - 40) + described.start()])):
                 self.found.append(("cited_sources", outlet or joined))
-            return
-        if _is_acronym(joined) and folded not in _KNOWN_ORGS and (
-                _STRONG_CITE.search(before) or _REPORTED.match(after)):
+                return
+            if described is None:
+                return
+        if name.acronym and not name.known_org and (
+                _strongly_cited(before) or cues.REPORTED.match(after)):
             self.found.append(("cited_sources", joined))
             return
-        if _is_demonym_phrase(tuple(tokens)) or folded in _NOT_NAMES:
+        if name.no_entity:
             return
-        if _is_org(tuple(tokens), folded):
-            self.found.append(("organisations", joined))
+        if name.company and len(tokens) == 1 and not span.title and not name.region and not (
+                name.placed and _placed_before(before)) and (
+                folded not in self.common or not span.opens_sentence):
+            # 'Boeing', 'Toyota'; 'Apple' in mid-sentence; a surname the text gives
+            # ('Suzuki said') stays the person's
+            self.found.append(("maybe-company", joined))
+            return
+        if (name.company and len(tokens) > 1) or name.org or ((
+                before.endswith(cues.ORG_NOUN_ENDINGS) or (
+                cues.ORG_DESCRIBED_AFTER.match(after))) and not self._named_person(tokens)):
+            # 'state energy company Sonatrach', 'Saudi club Al Hilal', 'Eni CEO …'
+            self.found.append(("organisations", self._listed(span, joined, before, after)))
             return
         if self.add_place(joined):
             return
-        if span.beside_place or (len(tokens) > 1 and tokens[0].casefold() in _COMPASS
-                                 and gazetteer.candidates(" ".join(tokens[1:]))) or (
-                len(tokens) > 1 and (tokens[0].casefold() in _LAND_LEADS
-                                     or tokens[-1].casefold() in _LAND_HEADS)):
+        if span.beside_place or name.land or cues.REGION_AFTER.match(after):
             self.found.append(("places", joined))  # 'North Darfur', 'East Azerbaijan'
             return
         if len(tokens) == 1:
             if span.title:
                 self.found.append(("titled-person", joined))
-            elif not span.opens_sentence and _PLACE_BEFORE.search(before) and (
-                    folded not in self.common and joined not in gazetteer.given_names()):
+            elif _strongly_cited(before) and (
+                    folded not in self.common) and (
+                    joined not in gazetteer.given_names()):
+                self.found.append(("maybe-outlet", joined))  # 'told Rudaw'
                 self.found.append(("maybe-person", joined))
-                self.found.append(("unknown-place", joined))
+            elif not span.opens_sentence and _placed_before(before) and (
+                    joined not in gazetteer.given_names()):
+                if name.placed:
+                    self.found.append(("places", joined))  # 'in Geneva': the city
+                elif folded not in self.common:
+                    self.found.append(("maybe-person", joined))
+                    self.found.append(("unknown-place", joined))
+                else:
+                    self.found.append(("maybe-person", joined))
             else:
                 self.found.append(("maybe-person", joined))
             return
         if len(tokens) <= 5 and self._person_like(tokens, lambda: span.title or bool(
-                _PERSON_AFTER.match(after) or _PERSON_BEFORE.search(before))):
+                cues.PERSON_AFTER.match(after) or cues.PERSON_BEFORE.search(before))):
             self.found.append(("people", joined))
-        elif _STRONG_CITE.search(before) or _CITE_AFTER.match(after):
+        elif _strongly_cited(before) or cues.REPORTED.match(after):
             self.found.append(("cited_sources", joined))
         elif any(t.casefold() in self.common for t in tokens) or _place_word(
                 tokens[0], strict=True) or gazetteer.is_demonym(tokens[0]):
@@ -334,24 +218,53 @@ class _Reader:
         elif len(tokens) <= 4 and not any(_is_acronym(t) for t in tokens):
             self.found.append(("people", joined))  # 'Xóchitl Gálvez': names, not words
 
+    def _listed(self, span: _Span, joined: str, before: str, after: str) -> str:
+        """An organisation's whole name where a list of subjects runs across commas:
+        'Ministry of Trade, Industry and Energy', 'Meteorology, Climatology and
+        Geophysics Agency'."""
+        end = span.end
+        if span.tokens[0].casefold() in cues.ORG_HEADS and "of" in span.tokens:
+            more = cues.LIST_AFTER.match(after)
+            if more:
+                joined, end = joined + more[0], span.end + more.end()
+                self.read_until = end
+        elif "and" in span.tokens and span.tokens[-1].casefold() in cues.ORG_HEADS:
+            more = cues.LIST_BEFORE.search(before)
+            if more:
+                joined = more[0] + joined
+        self.last_org = (end, joined)
+        return joined
+
+    def _named_person(self, tokens: list[str]) -> bool:
+        """The last word of a person found before, or of a name used as a surname."""
+        # Brought up to date with what was found since the last call: linear in all.
+        for kind, name in self.found[self._people_read:]:
+            if kind == "people":
+                self._people_last.add(name.split()[-1])
+        self._people_read = len(self.found)
+        return tokens[-1] in self.surnames_used or tokens[-1] in self._people_last
+
     def _person_of(self, span: _Span) -> bool:
         """'Paolo Reyes of the University of the Philippines', 'Ana Ruiz of Neuquén': a
         person, then where they are from, read apart."""
         at = span.tokens.index("of")
         left, right = span.tokens[:at], span.tokens[at + 1:]
-        while right and right[0] in _CONNECTORS:
+        while right and right[0] in cues.CONNECTORS:
             right = right[1:]
-        if not (2 <= len(left) <= 4 and right and left[0] in gazetteer.given_names()
-                and left[-1].casefold() not in _ORG_HEADS and not _is_title(left[-1])):
+        # A given name opens the person's name, or no word of it is an everyday one
+        # ('Amine Adli of Bayer Leverkusen'; not 'Bank of England', 'Islamic Republic').
+        if not (2 <= len(left) <= 4 and right and (
+                left[0] in gazetteer.given_names() or not any(
+                    t.casefold() in self.common or _is_acronym(t) for t in left))
+                and not any(_org_head(t) or _is_title(t) for t in left)):
             return False
         end = span.start + len(" ".join(left))
         self.read(_Span(left, span.start, end, span.opens_sentence, span.title), whole=True)
         self.read(_Span(right, span.end - len(" ".join(right)), span.end, False), whole=True)
         return True
 
-    def _person_like(self, tokens: list[str], cue) -> bool:
-        if any(t.isupper() and len(t) > 1 for t in tokens) or any(
-                t.casefold() in _ORG_HEADS or t.casefold() in _OUTLET_HEADS for t in tokens):
+    def _person_like(self, tokens: tuple[str, ...], cue) -> bool:
+        if _name(tokens).unlike_person:
             return False
         if tokens[-1] in self.surnames_used or cue():
             return True
@@ -360,7 +273,7 @@ class _Reader:
         # names ('Cristian Pop Dumitrescu'): a short name goes by its given name.
         return first in gazetteer.given_names() and (len(tokens) <= 3 or not any(
             t.casefold() in self.common and t not in gazetteer.given_names()
-            and t not in _CONNECTORS for t in tokens[1:-1]))
+            and t not in cues.CONNECTORS for t in tokens[1:-1]))
 
     def result(self) -> Entities:
         people = _PeopleBySurname(name for kind, name in self.found if kind == "people")
@@ -369,7 +282,15 @@ class _Reader:
         seen: set[tuple[str, str]] = set()
         folded_people = people.surnames
         for kind, name in self.found:
-            if kind in ("maybe-person", "titled-person"):
+            if kind == "maybe-company":
+                if people.fullest(name) is not None:
+                    continue
+                kind = "organisations"
+            elif kind == "maybe-outlet":
+                if people.fullest(name) is not None:
+                    continue  # 'told Kakar': the surname of someone the text names
+                kind = "cited_sources"
+            elif kind in ("maybe-person", "titled-person"):
                 full = people.fullest(name)
                 if full is None and kind == "maybe-person":
                     continue
@@ -387,9 +308,11 @@ class _Reader:
             elif kind == "people":
                 name = people.fullest(name) or name
             elif kind in ("organisations", "cited_sources"):
+                if kind == "organisations" and name.casefold() in self.aliases:
+                    name = self.aliases[name.casefold()]
                 long_form = self.expansions.get(name.casefold())
-                if long_form and kind == "organisations" and not _outlet_like(long_form[0]):
-                    name = long_form[0]
+                if long_form and (kind == "organisations") != _outlet_like(long_form[0]):
+                    name = long_form[0]  # 'Saudi Press Agency (SPA)' cites the agency
                 if kind == "organisations" and _outlet(name):
                     continue
             key = (kind, name.casefold())
@@ -399,21 +322,38 @@ class _Reader:
         return entities
 
 
-@lru_cache(maxsize=65536)
 def _one_name(tokens: tuple[str, ...], folded: str) -> bool:
     """Whether a run joined by 'and' or a hyphen is one name ('Trinidad and Tobago',
-    'Justice and Development Party') rather than several ('China and India')."""
-    if folded in _KNOWN_ORGS or _outlet(" ".join(tokens)) is not None or (
+    'Justice and Development Party', 'Ministry of Health and Child Care') rather than
+    several ('China and India')."""
+    if folded in cues.KNOWN_ORGS or _outlet(" ".join(tokens)) is not None or (
             gazetteer.candidates(" ".join(tokens))):
         return True
     if "and" in tokens or "&" in tokens or "et" in tokens:
-        left = tokens[:[t in ("and", "&", "et") for t in tokens].index(True)]
-        # 'Justice and Development Party' is one name; 'Zenith Bank and Guaranty
-        # Trust Holding Company', 'China and India' and 'Pakistan and the IMF' two.
-        return bool(left) and tokens[-1].casefold() in _ORG_HEADS and not (
-            left[-1].casefold() in _ORG_HEADS or gazetteer.candidates(" ".join(left))
-            or " ".join(left).casefold() in _KNOWN_ORGS)
-    return tokens[-1].casefold() in _ORG_HEADS
+        at = [t in ("and", "&", "et") for t in tokens].index(True)
+        left, right = tokens[:at], tokens[at + 1:]
+        if tokens[-1].casefold() in cues.ORG_HEADS:
+            # 'Justice and Development Party' and 'Oil and Gas Development Company' are
+            # one name; 'Zenith Bank and Guaranty Trust Holding Company', 'China and
+            # India' and 'Pakistan and the IMF' two.
+            return bool(left) and not (
+                (len(left) > 1 and left[-1].casefold() in cues.ORG_HEADS)
+                or gazetteer.candidates(" ".join(left))
+                or " ".join(left).casefold() in cues.KNOWN_ORGS)
+        # 'European Bank for Reconstruction and Development': an institution 'of' or
+        # 'for' a subject in everyday words.
+        return bool(right) and len(right) <= 3 and right[0] not in cues.CONNECTORS and any(
+            _org_head(left[i]) and left[i + 1] in ("of", "for")
+            for i in range(len(left) - 1)) and all(
+            t.casefold() in gazetteer.known_words() and not _org_head(t) for t in right
+        ) and not gazetteer.candidates(" ".join(right))
+    return tokens[-1].casefold() in cues.ORG_HEADS
+
+
+def _org_head(word: str) -> bool:
+    """An institution word, or its plural: 'Centres' in 'Africa Centres for …'."""
+    folded = word.casefold()
+    return folded in cues.ORG_HEADS or (folded.endswith("s") and folded[:-1] in cues.ORG_HEADS)
 
 
 def _split_span(span: _Span) -> list[_Span]:
@@ -423,7 +363,7 @@ def _split_span(span: _Span) -> list[_Span]:
     for token in span.tokens:
         if token in ("and", "et", "&"):
             if current:
-                parts.append(_Span(current, start, position - 1, False))
+                parts.append(_Span(tuple(current), start, position - 1, False))
             current = []
             position += len(token) + 1
             continue
@@ -431,7 +371,7 @@ def _split_span(span: _Span) -> list[_Span]:
         while len(pieces) > 1 and all(pieces) and pieces[-1][0].isupper() and _place_word(
                 pieces[0]):
             current.append(pieces[0])
-            parts.append(_Span(current, start, position + len(pieces[0]), False,
+            parts.append(_Span(tuple(current), start, position + len(pieces[0]), False,
                                beside_place=True))
             position += len(pieces[0]) + 1
             current, start, pieces = [], position, pieces[1:]
@@ -441,14 +381,44 @@ def _split_span(span: _Span) -> list[_Span]:
         current.append(rest)
         position += len(rest) + 1
     if current:
-        parts.append(_Span(current, start, span.end, False,
+        parts.append(_Span(tuple(current), start, span.end, False,
                            beside_place=bool(parts) and parts[-1].beside_place))
     if len(parts) < 2:
         return [span]
     for part in parts:  # 'Pakistan and the IMF': the second name is 'IMF'
-        while part.tokens and part.tokens[0] in _CONNECTORS:
+        while part.tokens and part.tokens[0] in cues.CONNECTORS:
             part.tokens = part.tokens[1:]
     return [part for part in parts if part.tokens]
+
+
+def _rest_after(span: _Span, offset: int) -> _Span | None:
+    """What is left of a span once the words before offset were read with a name before
+    it: 'and the Oil and Gas Development Company' after 'Industry and Energy'."""
+    position, tokens = span.start, list(span.tokens)
+    while tokens and (position < offset or tokens[0] in cues.CONNECTORS
+                      or tokens[0] in ("and", "et", "&")):
+        position += len(tokens.pop(0)) + 1
+    return _Span(tuple(tokens), position, span.end, False) if tokens else None
+
+
+def _retrim(part: _Span) -> list[_Span]:
+    """A part of a split run cut free of its own demonyms and titles: 'Kazakh President
+    Kassym-Jomart Tokayev' in 'Vladimir Putin and Kazakh President Kassym-Jomart
+    Tokayev'."""
+    trimmed = _trim(tuple(part.tokens), False)
+    if trimmed is None:
+        return []
+    starts = [part.start]
+    for token in part.tokens[:-1]:
+        starts.append(starts[-1] + len(token) + 1)
+    first, last, words, _, title, office = trimmed
+    names = []
+    if office is not None:
+        names.append(_Span(office[2], starts[office[0]],
+                           starts[office[1]] + len(part.tokens[office[1]]), False))
+    names.append(_Span(words, starts[first], starts[last] + len(part.tokens[last]),
+                       False, title or part.title, part.beside_place))
+    return names
 
 
 def _place_word(word: str, strict: bool = False) -> bool:
@@ -465,7 +435,7 @@ def _expansions(text: str) -> dict[str, tuple[str, int, int]]:
     """Acronyms the text spells out, 'the Indian Space Research Organisation (ISRO)', by
     Schwartz and Hearst's algorithm: acronym → (long form, start, end)."""
     found = {}
-    for match in _ACRONYM_DEFINED.finditer(text):
+    for match in cues.ACRONYM_DEFINED.finditer(text):
         if len(found) >= _MAX_EXPANSIONS:
             break
         short = match[1]
@@ -478,17 +448,19 @@ def _expansions(text: str) -> dict[str, tuple[str, int, int]]:
         words = text[sentence_start + 1:match.start()].split()[-min(len(short) + 10, 18):]
         long_form = _long_form(short, " ".join(words))
         if long_form:
-            long_form = _LEADING_ARTICLE.sub("", long_form).strip(" ,")
+            long_form = cues.LEADING_ARTICLE.sub("", long_form).strip(" ,")
         if not (long_form and long_form[0].isupper() and " " in long_form):
             # 'Justice and Development Party (AKP)': named in another language.
-            runs = list(_RUN.finditer(" ".join(words)))
+            runs = list(cues.RUN.finditer(" ".join(words)))
             if runs and runs[-1].end() == len(" ".join(words)) and (
-                    runs[-1][0].split()[-1].casefold() in _ORG_HEADS):
+                    runs[-1][0].split()[-1].casefold() in cues.ORG_HEADS):
                 # "Erdogan's Justice and Development Party": the name after the owner.
                 named = runs[-1][0].split()
                 owners = [i for i, word in enumerate(named) if word.endswith(("'s", "’s"))
-                          and _bare(word) not in _NAMES_WITH_S]
+                          and _bare(word) not in cues.NAMES_WITH_S]
                 long_form = " ".join(named[owners[-1] + 1:] if owners else named)
+        if long_form:
+            long_form = cues.LEADING_ARTICLE.sub("", long_form).strip(" ,")
         if long_form and long_form[0].isupper() and " " in long_form:
             end = match.start()
             start = text.rfind(long_form, window, end)
@@ -560,9 +532,12 @@ def _place_name(name: str, dateline: bool, common: frozenset[str]) -> str | None
 
 @lru_cache(maxsize=65536)
 def _outlet(name: str) -> str | None:
-    bare = _OUTLET_AGENCY.sub("", _OUTLET_ARTICLE.sub("", name.strip()))
-    if bare.casefold() in _OUTLETS or (
-            "-" in bare and bare.split("-")[0].casefold() in _OUTLETS):  # Interfax-Ukraine
+    bare = cues.OUTLET_AGENCY.sub("", cues.OUTLET_ARTICLE.sub("", name.strip()))
+    listed = cues.OUTLETS.get(bare.casefold())
+    if listed is not None and listed.isupper() and not bare.isupper():
+        return None  # 'Wafa' the governor, not the agency WAFA
+    if listed is not None or (
+            "-" in bare and bare.split("-")[0].casefold() in cues.OUTLETS):  # Interfax-Ukraine
         return bare
     return None
 
@@ -573,8 +548,45 @@ def _is_demonym_phrase(tokens: tuple[str, ...]) -> bool:
     last = tokens[-1][:-1] if tokens[-1].endswith("s") else tokens[-1]
     whole = " ".join((*tokens[:-1], last))
     return gazetteer.is_demonym(whole) or (
-        (gazetteer.is_demonym(last) or last.casefold() in _REGIONAL_DEMONYMS)
-        and all(t.casefold() in _COMPASS for t in tokens[:-1]))
+        (gazetteer.is_demonym(last) or last.casefold() in cues.REGIONAL_DEMONYMS)
+        and all(t.casefold() in cues.COMPASS for t in tokens[:-1]))
+
+
+# Each test below first looks at how the text before ends, in C, and runs its pattern
+# only where that allows a match: most spans have no cue before them.
+def _cited_before(before: str) -> bool:
+    """'told the', 'according to', 'Iran's', 'state-run': an outlet's name may follow."""
+    tail = before[-30:].rstrip()
+    last = tail[tail.rfind(" ") + 1:].casefold()
+    return (last in cues.CITE_BEFORE_LAST or last.endswith(("'s", "’s"))) and (
+        cues.CITE_BEFORE.search(before) is not None)
+
+
+def _strongly_cited(before: str) -> bool:
+    return before.endswith(cues.CITE_ENDINGS) and cues.STRONG_CITE.search(before) is not None
+
+
+def _placed_before(before: str) -> bool:
+    return before.endswith(cues.PLACE_ENDINGS) and (
+        cues.PLACE_BEFORE.search(before[-20:]) is not None)
+
+
+def _described_after(after: str) -> bool:
+    """Whether an outlet's kind may follow: 'the Herald newspaper', ', a daily,'."""
+    return after.startswith(cues.DESCRIBED_AFTER_OPENINGS)
+
+
+def _described_before(before: str):
+    """'the daily X', 'le quotidien économique X': the match in before[-40:], or None."""
+    if not before.endswith(cues.DESCRIBED_BEFORE_ENDINGS):
+        return None
+    return cues.DESCRIBED_BEFORE.search(before[-40:])
+
+
+def _outlet_word(tokens: list[str]) -> bool:
+    """'Times of Israel', 'Daily Trust', 'Press TV': a name an outlet would have."""
+    return tokens[-1].casefold() in cues.OUTLET_HEADS or (
+        tokens[0].casefold() in cues.OUTLET_HEADS and tokens[0] not in ("News", "Press"))
 
 
 def _outlet_like(name: str) -> bool:
@@ -589,16 +601,73 @@ def _is_acronym(word: str) -> bool:
     return letters.isalpha() and letters.isupper() and 2 <= len(letters) <= 6
 
 
+def _known_org(written: str, folded: str) -> bool:
+    """A group wire copy names without an institution word; a short one only in capitals
+    ('UN', not French 'Un'; 'WHO', not 'Who'; 'ISIS', not the given name)."""
+    return folded in cues.KNOWN_ORGS and (len(folded) > 4 or written.isupper()
+                                      or folded in cues.MIXED_CASE_ORGS)
+
+
+class _Name(NamedTuple):
+    """What a span's words say on their own, worked out once per distinct name."""
+    joined: str
+    folded: str
+    acronym: bool
+    of_not_and: bool  # 'Paolo Reyes of …', not 'Ana and Luis of …'
+    one_name: bool
+    outlet: str | None
+    known_org: bool
+    outlet_word: bool  # 'Times of Israel', 'Daily Trust'
+    demonym: bool
+    no_entity: bool  # people of a place, an abbreviation, an event: nothing to list
+    company: bool
+    region: bool  # a country, region or province by this name (not only a city)
+    placed: bool  # the gazetteer knows the name
+    org: bool
+    land: bool  # 'North Darfur', 'Lake Victoria', 'Canary Islands'
+    unlike_person: bool  # an acronym or an institution's or outlet's word in it
+
+
 @lru_cache(maxsize=65536)
+def _name(tokens: tuple[str, ...]) -> _Name:
+    joined = " ".join(tokens)
+    folded = joined.casefold()
+    several = len(tokens) > 1
+    demonym = _is_demonym_phrase(tokens)
+    places = gazetteer.candidates(joined)
+    return _Name(
+        joined, folded, _is_acronym(joined),
+        "of" in tokens and not ("and" in tokens or "&" in tokens),
+        not several or _one_name(tokens, folded), _outlet(joined),
+        folded in cues.KNOWN_ORGS,
+        several and _outlet_word(tokens) and folded not in cues.KNOWN_ORGS,
+        demonym, demonym or folded in cues.NOT_NAMES or _is_event(tokens),
+        joined in gazetteer.companies(), any(place.kind != "city" for place in places),
+        bool(places), _is_org(tokens, folded),
+        several and ((tokens[0].casefold() in cues.COMPASS and bool(gazetteer.candidates(
+            " ".join(tokens[1:])))) or tokens[0].casefold() in cues.LAND_LEADS
+            or tokens[-1].casefold() in cues.LAND_HEADS),
+        any(t.isupper() and len(t) > 1 for t in tokens) or any(
+            t.casefold() in cues.ORG_HEADS or t.casefold() in cues.OUTLET_HEADS for t in tokens))
+
+
+def _is_event(tokens: tuple[str, ...]) -> bool:
+    """'World Cup', 'Africa Cup of Nations', 'Storm Daniel': no organisation, nor place."""
+    return tokens[-1].casefold() in cues.EVENT_HEADS or "Cup" in tokens or (
+        len(tokens) > 1 and tokens[0].casefold() in cues.STORM_LEADS)
+
+
 def _is_org(tokens: tuple[str, ...], folded: str) -> bool:
-    if folded in _KNOWN_ORGS:
+    if _known_org(" ".join(tokens), folded):
         return True
     if len(tokens) == 1:
         return _is_acronym(tokens[0]) and not gazetteer.candidates(tokens[0])
-    return tokens[-1].casefold() in _ORG_HEADS or (
-        tokens[0].casefold() in _ORG_HEADS and "of" in tokens) or (
-        tokens[0].casefold() in _ORG_LEADS and any(
-            t.casefold() in _ORG_HEADS for t in tokens[1:]))
+    return tokens[-1].casefold() in cues.ORG_HEADS or (
+        tokens[0].casefold() in cues.ORG_HEADS and "of" in tokens) or (
+        tokens[0].casefold() in cues.ORG_LEADS and any(
+            t.casefold() in cues.ORG_HEADS for t in tokens[1:])) or any(
+        _org_head(tokens[i]) and tokens[i + 1] in ("of", "for")
+        for i in range(1, len(tokens) - 1))
 
 
 def _title(written: str) -> str:
@@ -607,27 +676,32 @@ def _title(written: str) -> str:
 
 def _spans(text: str):
     """Runs of capitalised words, cut free of what opens a sentence or names a role."""
-    for match in _RUN.finditer(text):
+    for match in cues.RUN.finditer(text):
         if match.end() - match.start() > _MAX_RUN_CHARS:
             continue  # a line in capitals, a hostile run: no name is this long
         at = match.start()
-        for first, last, words, opens, title in _run_spans(match[0], text[max(0, at - 3):at]):
-            yield _Span(list(words), at + first, at + last, opens, title)
+        for first, last, words, opens, title in _run_spans(
+                match[0], _opens_sentence(text[max(0, at - 3):at])):
+            yield _Span(words, at + first, at + last, opens, title)
 
 
 @lru_cache(maxsize=65536)
-def _run_spans(run: str, before: str) -> tuple[tuple[int, int, tuple[str, ...], bool, bool]]:
+def _run_spans(run: str, opens: bool) -> tuple[tuple[int, int, tuple[str, ...], bool, bool]]:
     """The names in a run, as (start, end in the run, words, opens a sentence, titled);
-    before: the three characters before the run. Cached: names come again and again,
-    within a story and across stories."""
+    opens: whether the run opens a sentence. Cached: names come again and again, within
+    a story and across stories."""
     found = []
-    context = before + run
     for segment in _segments(run):
-        start = len(before) + segment[0][1]
+        start = segment[0][1]
+        # A segment after the run's first word is preceded by the run's own characters:
+        # a name never starts within three characters of a run's start but at it.
         trimmed = _trim(tuple(word for word, _, _ in segment),
-                        _opens_sentence(context[max(0, start - 3):start]))
+                        opens if start == 0 else _opens_sentence(run[max(0, start - 3):start]))
         if trimmed is not None:
-            first, last, words, opens, title = trimmed
+            first, last, words, opens, title, office = trimmed
+            if office is not None:
+                found.append((segment[office[0]][1], segment[office[1]][2], office[2],
+                              False, False))
             found.append((segment[first][1], segment[last][2], words, opens, title))
     return tuple(found)
 
@@ -635,22 +709,22 @@ def _run_spans(run: str, before: str) -> tuple[tuple[int, int, tuple[str, ...], 
 def _opens_sentence(before: str) -> bool:
     """Whether a word after these few characters opens a sentence, a line or a quote."""
     kept = before.rstrip()
-    return not kept or kept[-1] in _SENTENCE_ENDS or "\n" in before[len(kept):]
+    return not kept or kept[-1] in cues.SENTENCE_ENDS or "\n" in before[len(kept):]
 
 
 def _segments(run: str) -> tuple[tuple[tuple[str, int, int], ...], ...]:
     """A run's names: (word, start, end) in the run, split where a calendar word or a
     possessive ends a name ('Iran's', 'Putin's'), joining lower-case words shed."""
     segments, current = [], []
-    for token in _WORD.finditer(run):
+    for token in cues.WORD.finditer(run):
         word = token[0]
-        if not _capital(word) and (word not in _CONNECTORS or not current):
+        if not _capital(word) and (word not in cues.CONNECTORS or not current):
             if current:  # a calendar word ends the run
                 segments.append(current)
             current = []
             continue
         current.append((word, token.start(), token.end()))
-        if word.endswith(("'s", "’s")) and _bare(word) not in _NAMES_WITH_S:
+        if word.endswith(("'s", "’s")) and _bare(word) not in cues.NAMES_WITH_S:
             segments.append(current)
             current = []
     if current:
@@ -663,63 +737,99 @@ def _segments(run: str) -> tuple[tuple[tuple[str, int, int], ...], ...]:
 
 
 def _shed_connectors(run):
-    while run and run[-1][0] in _CONNECTORS:
+    while run and run[-1][0] in cues.CONNECTORS:
         run = run[:-1]
     return run
 
 
 def _is_title(word: str) -> bool:
     folded = word.casefold()
-    return folded in _TITLES or folded.rstrip(".") in _TITLES or ("-" in folded and all(
-        part in _TITLES for part in folded.split("-")))
+    return folded in cues.TITLES or folded.rstrip(".") in cues.TITLES or ("-" in folded and all(
+        part in cues.TITLES for part in folded.split("-")))
 
 
 def _opens_no_name(words: list[str], head: str, opens: bool) -> bool:
-    """Whether the first word is to be shed: an age, a demonym (not inside an institution's
-    name: 'Indian National Congress'), a joining word, or an everyday word that opens a
-    sentence (not an acronym: 'PCB'; not a given name, place or institution word)."""
-    if head.endswith("-year-old") or words[0] in _CONNECTORS:
+    """Whether the first word is to be shed: an age, an affiliation ('Nairobi-based'), a
+    demonym (not inside an institution's name: 'Indian National Congress'), a joining
+    word or a generic one ('NGO'), or an everyday word that opens a sentence (not an
+    acronym: 'PCB'; not a given name, place or institution word; not the first word of
+    a place, 'South Africa', or of an institution, 'Human Rights Watch')."""
+    if head.endswith(("-year-old", *cues.AFFILIATIONS)) or words[0] in cues.CONNECTORS or (
+            head in cues.NOT_NAMES and len(words) > 1):
         return True
     if gazetteer.is_demonym(words[0]):
-        return words[-1].casefold() not in _ORG_HEADS
+        return words[-1].casefold() not in cues.ORG_HEADS
     return (opens and not (words[0].isupper() and len(words[0]) > 1)
             and head in gazetteer.known_words()
             and words[0] not in gazetteer.given_names()
             and not (len(words[0]) > 3 and gazetteer.candidates(words[0]))
-            and head not in _ORG_LEADS and head not in _KNOWN_ORGS)
+            and head not in cues.ORG_LEADS and head not in cues.KNOWN_ORGS
+            and not (head not in gazetteer.everyday_words("en")
+                     and words[0] in gazetteer.companies())
+            and not (len(words) > 1 and gazetteer.candidates(" ".join(words[:2])))
+            and not (len(words) > 1 and head not in _stop_words() and (
+                words[1].casefold() in cues.ORG_HEADS or (words[-1].casefold() in cues.ORG_HEADS
+                and not any(word in cues.CONNECTORS for word in words)))))
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    import stopwordsiso
+
+    return frozenset(word.casefold() for word in stopwordsiso.stopwords(["en", "fr"]))
 
 
 @lru_cache(maxsize=65536)
 def _trim(raw: tuple[str, ...], opens: bool):
-    """The name in a run of words: (first, last index kept, words, opens, title) after
-    shedding what opens a sentence, demonyms and titles; None when nothing is left."""
-    # "People's" inside a name stays: 'Republican People's Party'.
-    words = [w if w.endswith(("'s", "’s")) and i < len(raw) - 1 else _bare(w)
+    """The name in a run of words: (first, last index kept, words, opens, title, office)
+    after shedding what opens a sentence, demonyms and titles; None when nothing is
+    left. office: (first, last, words) of an institution named before a person's
+    office ('NATO' in 'NATO Secretary General Mark Rutte'), or None."""
+    # A possessive inside a name stays: 'Republican People's Party', 'Workers' Party'.
+    words = [w if w.endswith(("'s", "’s", "s'", "s’")) and i < len(raw) - 1 else _bare(w)
              for i, w in enumerate(raw)]
     first, title = 0, False
     while words:
         head = words[0].casefold()
         if _is_title(words[0]):
-            if words[-1].casefold() in _ORG_HEADS:
-                break  # 'Foreign Ministry', 'Justice Department'
+            if words[-1].casefold() in cues.ORG_HEADS or (
+                    len(words) > 1 and words[1].casefold() in cues.ORG_HEADS):
+                break  # 'Foreign Ministry', 'Justice Department', 'Supreme Council of …'
             title = True
         elif not _opens_no_name(words, head, opens):
             break
         words, first, opens = words[1:], first + 1, False
-    while words and words[-1] in _CONNECTORS:
+    while words and (words[-1] in cues.CONNECTORS or words[-1] in ("Resolution", "Resolutions")):
         words = words[:-1]
     if not words:
         return None
     # A title inside the run ('Defence Minister Ana Ruiz', 'Judge Ana Ruiz') ends an
-    # organisation-less prefix: keep the name after it. 'Foreign Ministry' keeps all.
-    if words[-1].casefold() not in _ORG_HEADS and words[0].casefold() not in _ORG_HEADS:
-        # ('Ministry of Foreign Affairs' keeps all too.)
+    # organisation-less prefix: keep the name after it. 'Foreign Ministry' and 'Ministry
+    # of Foreign Affairs' keep all; an office after an institution ('Bank of England
+    # Governor Andrew Bailey') names both. A title never reaches across 'and'.
+    office = None
+    if words[-1].casefold() not in cues.ORG_HEADS and not any(
+            word in ("and", "et", "&") for word in words):  # split first, then each part
+        named_org = words[0].casefold() in cues.ORG_HEADS
         for position in range(len(words) - 2, 0, -1):
-            if _is_title(words[position]) and words[position].casefold() not in _ORG_HEADS:
-                words, first, title, opens = words[position + 1:], first + position + 1, \
-                    True, False
-                break
-    return first, first + len(words) - 1, tuple(words), opens, title
+            word = words[position]
+            if not _is_title(word) or word.casefold() in cues.ORG_HEADS:
+                continue
+            rest = words[position + 1:]
+            if named_org and not (word.casefold() in cues.OFFICES and not any(
+                    t in cues.CONNECTORS or t.casefold() in cues.ORG_HEADS or _is_title(t)
+                    for t in rest)):
+                continue
+            before = list(words[:position])
+            while before and _is_title(before[-1]):
+                before.pop()
+            prefix = _name(tuple(before)) if before else None
+            if prefix and (prefix.org or prefix.acronym or prefix.company
+                           or word.casefold() in cues.CORPORATE_OFFICES):
+                office = (first, first + len(before) - 1, tuple(before))
+            words, first, title, opens = rest, first + position + 1, True, False
+            break
+    return first, first + len(words) - 1, tuple(words), opens, title, office
 
 
 def _bare(word: str) -> str:
@@ -735,11 +845,11 @@ def _bare(word: str) -> str:
 
 def _capital(word: str) -> bool:
     bare = _bare(word)
-    if _DIGIT.search(bare) and not _LETTERS_THEN_DIGITS.match(bare):
+    if cues.DIGIT.search(bare) and not cues.LETTERS_THEN_DIGITS.match(bare):
         return False  # N8.2bn, Chandrayaan-3; but TVN24, TF1, G20
     if bare[:3] in ("al-", "el-", "as-", "ad-", "an-") and len(bare) > 3:
         return bare[3].isupper()  # al-Sisi, el-Sayed
-    return bool(bare) and bare[0].isupper() and bare.casefold() not in _CALENDAR
+    return bool(bare) and bare[0].isupper() and bare.casefold() not in cues.CALENDAR
 
 
 def place_details(names: tuple[str, ...], dateline_place: str | None = None) -> dict:
@@ -787,7 +897,10 @@ def _candidates(name: str) -> list[Place]:
 
 
 def _strip_generic(name: str) -> str:
+    """'Balkh Province' → 'Balkh'; 'Mexico City' is a city's whole name."""
+    if gazetteer.candidates(name):
+        return name
     words = name.split()
-    while len(words) > 1 and words[-1].casefold() in _GENERIC_PLACE_WORDS:
+    while len(words) > 1 and words[-1].casefold() in cues.GENERIC_PLACE_WORDS:
         words.pop()
     return " ".join(words)
