@@ -190,6 +190,8 @@ PERSON_AFTER = re.compile(
     r"stated|explained|insisted|argued|warned|noted|wrote|asked|declared|announced|"
     r"a\s+déclaré|a\s+dit|a\s+affirmé|a\s+indiqué|a\s+ajouté|estime|affirme)\b)",
     re.IGNORECASE)
+PERSON_ENDINGS = tuple(f"{word}{space}" for word in ("said", "says", "to", "by", "selon", "with")
+                       for space in (" ", ""))
 PERSON_BEFORE = re.compile(r"(?:\b(?:said|says|according\s+to|by|selon|with)\s*)$",
                             re.IGNORECASE)
 ACRONYM_DEFINED = re.compile(r"\(\s*([A-Z][A-Za-z&]{1,9})\s*\)")

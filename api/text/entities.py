@@ -144,8 +144,10 @@ class _Reader:
         if outlet is None and not name.known_org:
             # 'the daily Dawn', 'la télévision publique ORTM'; 'the Herald newspaper',
             # 'Mwananchi, a Swahili-language daily,'
-            described = _described_before(before) or (
-                cues.DESCRIBED_AFTER.match(after) if _described_after(after)
+            described = (before.endswith(cues.DESCRIBED_BEFORE_ENDINGS) and (
+                cues.DESCRIBED_BEFORE.search(before[-40:]))) or (
+                cues.DESCRIBED_AFTER.match(after) if after.startswith(
+                    cues.DESCRIBED_AFTER_OPENINGS)
                 and not name.demonym and not name.placed else None)
             if described is not None and (len(tokens) > 1 or folded not in self.common):
                 outlet = joined  # not 'la télévision d'État'
@@ -181,7 +183,9 @@ class _Reader:
             # 'state energy company Sonatrach', 'Saudi club Al Hilal', 'Eni CEO …'
             self.found.append(("organisations", self._listed(span, joined, before, after)))
             return
-        if self.add_place(joined):
+        place = _place_name(joined, False, self.common)
+        if place is not None:
+            self.found.append(("places", place))
             return
         if span.beside_place or name.land or cues.REGION_AFTER.match(after):
             self.found.append(("places", joined))  # 'North Darfur', 'East Azerbaijan'
@@ -207,7 +211,8 @@ class _Reader:
                 self.found.append(("maybe-person", joined))
             return
         if len(tokens) <= 5 and self._person_like(tokens, lambda: span.title or bool(
-                cues.PERSON_AFTER.match(after) or cues.PERSON_BEFORE.search(before))):
+                cues.PERSON_AFTER.match(after) or (before.endswith(cues.PERSON_ENDINGS) and (
+                    cues.PERSON_BEFORE.search(before))))):
             self.found.append(("people", joined))
         elif _strongly_cited(before) or cues.REPORTED.match(after):
             self.found.append(("cited_sources", joined))
@@ -571,18 +576,6 @@ def _placed_before(before: str) -> bool:
         cues.PLACE_BEFORE.search(before[-20:]) is not None)
 
 
-def _described_after(after: str) -> bool:
-    """Whether an outlet's kind may follow: 'the Herald newspaper', ', a daily,'."""
-    return after.startswith(cues.DESCRIBED_AFTER_OPENINGS)
-
-
-def _described_before(before: str):
-    """'the daily X', 'le quotidien économique X': the match in before[-40:], or None."""
-    if not before.endswith(cues.DESCRIBED_BEFORE_ENDINGS):
-        return None
-    return cues.DESCRIBED_BEFORE.search(before[-40:])
-
-
 def _outlet_word(tokens: list[str]) -> bool:
     """'Times of Israel', 'Daily Trust', 'Press TV': a name an outlet would have."""
     return tokens[-1].casefold() in cues.OUTLET_HEADS or (
@@ -680,16 +673,16 @@ def _spans(text: str):
         if match.end() - match.start() > _MAX_RUN_CHARS:
             continue  # a line in capitals, a hostile run: no name is this long
         at = match.start()
-        for first, last, words, opens, title in _run_spans(
-                match[0], _opens_sentence(text[max(0, at - 3):at])):
+        for first, last, words, opens, title in _run_spans(match[0], text[max(0, at - 3):at]):
             yield _Span(words, at + first, at + last, opens, title)
 
 
 @lru_cache(maxsize=65536)
-def _run_spans(run: str, opens: bool) -> tuple[tuple[int, int, tuple[str, ...], bool, bool]]:
+def _run_spans(run: str, before: str) -> tuple[tuple[int, int, tuple[str, ...], bool, bool]]:
     """The names in a run, as (start, end in the run, words, opens a sentence, titled);
-    opens: whether the run opens a sentence. Cached: names come again and again, within
-    a story and across stories."""
+    before: the three characters before the run. Cached: names come again and again,
+    within a story and across stories."""
+    opens = _opens_sentence(before)
     found = []
     for segment in _segments(run):
         start = segment[0][1]
