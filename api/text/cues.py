@@ -190,8 +190,7 @@ PERSON_AFTER = re.compile(
     r"stated|explained|insisted|argued|warned|noted|wrote|asked|declared|announced|"
     r"a\s+déclaré|a\s+dit|a\s+affirmé|a\s+indiqué|a\s+ajouté|estime|affirme)\b)",
     re.IGNORECASE)
-PERSON_ENDINGS = tuple(f"{word}{space}" for word in ("said", "says", "to", "by", "selon", "with")
-                       for space in (" ", ""))
+PERSON_WORDS = _words("said says to by selon with")
 PERSON_BEFORE = re.compile(r"(?:\b(?:said|says|according\s+to|by|selon|with)\s*)$",
                             re.IGNORECASE)
 ACRONYM_DEFINED = re.compile(r"\(\s*([A-Z][A-Za-z&]{1,9})\s*\)")
@@ -221,7 +220,6 @@ ORG_NOUNS = _words("""
     alliance insurer miner conglomerate retailer startup start-up airline producer
     manufacturer regulator developer exporter supplier brokerage société groupe entreprise
     constructeur géant opérateur""")
-ORG_NOUN_ENDINGS = tuple(f" {word} " for word in ORG_NOUNS)
 # 'Eni CEO Claudio Descalzi', 'Gazprom chief executive', 'Samsung's shares'
 ORG_DESCRIBED_AFTER = re.compile(
     r"^(?:['’]s)?\s+(?:shares|stock|chief\s+executive|CEO|chairman|chairwoman|"
@@ -229,6 +227,8 @@ ORG_DESCRIBED_AFTER = re.compile(
 PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|outside|across|around|into|à|en|près\s+de)"
                            r"(?:\s+the)?\s*$", re.IGNORECASE)
 # A speech verb after a word used on its own: 'Saka said' makes Saka a surname.
+SPEECH_OPENINGS = (" said", " says", " told", " added", " noted", " warned", " argued",
+                   " wrote", " a ", ", ", "\nsaid", "  ")
 SPEECH_AFTER = re.compile(r",?\s+(?:said|says|told|added|noted|warned|argued|wrote|"
                            r"a\s+déclaré|a\s+dit|a\s+ajouté)\b")
 # 'Lake Victoria', 'Canary Islands': the kind of place is in the name.
@@ -257,12 +257,12 @@ DESCRIBED_BEFORE = re.compile(
     r"outlet|tabloid|magazine|portal|quotidien|hebdomadaire|chaîne|site|télévision|"
     r"journal)(?:\s+(?:news|économique|publique|public|privée?|nationale?|officielle?|"
     r"d['’](?:État|Etat|information)|en\s+ligne))?\s+$", re.IGNORECASE)
-# How the text before an outlet's name ends where it says what the outlet is.
-DESCRIBED_BEFORE_ENDINGS = tuple(f"{word} " for word in _list("""
+# The word before an outlet's name where the text says what the outlet is.
+DESCRIBED_PREV = _words("""
     agency daily newspaper broadcaster weekly channel television radio website outlet
     tabloid magazine portal quotidien hebdomadaire chaîne site télévision journal news
     économique publique public privée privé nationale national officielle officiel
-    d'État d’État d'Etat d’Etat d'information d’information ligne"""))
+    d'État d’État d'Etat d’Etat d'information d’information ligne""")
 # How what follows an outlet's name opens: 'the Herald newspaper', 'Mwananchi, a daily'.
 DESCRIBED_AFTER_OPENINGS = (*(f" {word}" for word in _list("""
     newspaper daily channel broadcaster television tv radio agency news website weekly
@@ -274,14 +274,12 @@ CITE_BEFORE_LAST = frozenset(_list("""
     official state-run state semi-official state-owned private local news agency
     broadcaster daily newspaper channel television outlet agence quotidien chaîne
     journal portal website weekly magazine site télévision radio tv"""))
-PLACE_ENDINGS = tuple(f"{form} " for word in _list(
-    "in at near from outside across around into à en de the")
-    for form in (word, word.capitalize()))
-# How the text before a name ends where STRONG_CITE may match: 'told ', 'with the '.
-CITE_ENDINGS = (*(f"{word} " for word in _list("""
+PLACE_WORDS = _words("in at near from outside across around into à en de the")
+# The word before a name where STRONG_CITE may match: 'told', 'with the', 'par l''.
+CITE_WORDS = _words("""
     told with avec by à par the la le official state-run state semi-official private
     local news broadcaster daily newspaper channel television outlet magazine weekly
-    quotidien chaîne hebdomadaire journal website""")), "l'", "l’")
+    quotidien chaîne hebdomadaire journal website""")
 # 'the Herald newspaper', 'the Libya Al-Ahrar channel', 'its Amaq news agency',
 # 'Mwananchi, a Swahili-language daily,'
 DESCRIBED_AFTER = re.compile(

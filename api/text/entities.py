@@ -69,7 +69,8 @@ def extract_entities(headline: str, body: str | None, dateline: dict | None = No
         reader.add_place(place, dateline=True)
     spans = list(_spans(text))
     reader.surnames_used = {span.tokens[-1] for span in spans
-                            if cues.SPEECH_AFTER.match(text, span.end)}
+                            if text.startswith(cues.SPEECH_OPENINGS, span.end)
+                            and cues.SPEECH_AFTER.match(text, span.end)}
     for span in spans:
         reader.read(span)
     return reader.result()
@@ -84,6 +85,7 @@ class _Reader:
         self.found: list[tuple[str, str]] = []
         self.expansions = _expansions(text)  # acronym (folded) → (long form, its start)
         self.long_forms = [(start, end) for _, start, end in self.expansions.values()]
+        self.long_forms_end = max((end for _, end in self.long_forms), default=0)
         # Last words of names a speech verb follows ('Saka said'): surnames.
         self.surnames_used: set[str] = set()
         self.read_until = 0  # spans before this offset were read as part of a longer name
@@ -116,11 +118,15 @@ class _Reader:
         joined, folded = name.joined, name.folded
         before = self.text[max(0, span.start - 60):span.start]
         after = self.text[span.end:span.end + 60]
-        if (self.long_forms and any(
+        # The word before the name, which every cue before a name ends on.
+        tail = before[-30:].rstrip()
+        last = tail[max(tail.rfind(" "), tail.rfind("\n")) + 1:].casefold()
+        spaced = before[-1:].isspace()
+        if (self.long_forms and span.start < self.long_forms_end and any(
                 start <= span.start and span.end <= end for start, end in self.long_forms)):
             return  # inside a long form spelled out before its acronym: read as one
-        alias = cues.ALIAS_BEFORE.search(before) if len(tokens) == 1 and before.endswith(
-            ("(", " as ", " called ")) and name.acronym else None
+        alias = cues.ALIAS_BEFORE.search(before) if name.acronym and len(tokens) == 1 and (
+            before.endswith("(") or last in ("as", "called")) else None
         if alias and 0 <= span.start - self.last_org[0] <= len(alias[0]) + 1:
             # 'the Meteorology, Climatology and Geophysics Agency (BMKG)': the long form
             # is the organisation's name, whatever the acronym's letters.
@@ -144,7 +150,7 @@ class _Reader:
         if outlet is None and not name.known_org:
             # 'the daily Dawn', 'la télévision publique ORTM'; 'the Herald newspaper',
             # 'Mwananchi, a Swahili-language daily,'
-            described = (before.endswith(cues.DESCRIBED_BEFORE_ENDINGS) and (
+            described = (spaced and last in cues.DESCRIBED_PREV and (
                 cues.DESCRIBED_BEFORE.search(before[-40:]))) or (
                 cues.DESCRIBED_AFTER.match(after) if after.startswith(
                     cues.DESCRIBED_AFTER_OPENINGS)
@@ -155,7 +161,7 @@ class _Reader:
                 described = None
         if outlet is not None or name.outlet_word:
             kind = cues.DESCRIBED_AFTER.match(after)
-            if _cited_before(before) or cues.CITE_AFTER.match(after) or (
+            if _cited_before(before, last) or cues.CITE_AFTER.match(after) or (
                     kind is not None and cues.CITE_AFTER.match(after[kind.end():])) or (
                     described is not None and described.re is cues.DESCRIBED_BEFORE
                     and cues.CITED_DESCRIPTION.search(
@@ -165,20 +171,20 @@ class _Reader:
             if described is None:
                 return
         if name.acronym and not name.known_org and (
-                _strongly_cited(before) or cues.REPORTED.match(after)):
+                _strongly_cited(before, last) or cues.REPORTED.match(after)):
             self.found.append(("cited_sources", joined))
             return
         if name.no_entity:
             return
         if name.company and len(tokens) == 1 and not span.title and not name.region and not (
-                name.placed and _placed_before(before)) and (
+                name.placed and _placed_before(before, last)) and (
                 folded not in self.common or not span.opens_sentence):
             # 'Boeing', 'Toyota'; 'Apple' in mid-sentence; a surname the text gives
             # ('Suzuki said') stays the person's
             self.found.append(("maybe-company", joined))
             return
         if (name.company and len(tokens) > 1) or name.org or ((
-                before.endswith(cues.ORG_NOUN_ENDINGS) or (
+                (spaced and last in cues.ORG_NOUNS) or (
                 cues.ORG_DESCRIBED_AFTER.match(after))) and not self._named_person(tokens)):
             # 'state energy company Sonatrach', 'Saudi club Al Hilal', 'Eni CEO …'
             self.found.append(("organisations", self._listed(span, joined, before, after)))
@@ -193,12 +199,12 @@ class _Reader:
         if len(tokens) == 1:
             if span.title:
                 self.found.append(("titled-person", joined))
-            elif _strongly_cited(before) and (
+            elif _strongly_cited(before, last) and (
                     folded not in self.common) and (
                     joined not in gazetteer.given_names()):
                 self.found.append(("maybe-outlet", joined))  # 'told Rudaw'
                 self.found.append(("maybe-person", joined))
-            elif not span.opens_sentence and _placed_before(before) and (
+            elif not span.opens_sentence and _placed_before(before, last) and (
                     joined not in gazetteer.given_names()):
                 if name.placed:
                     self.found.append(("places", joined))  # 'in Geneva': the city
@@ -211,10 +217,10 @@ class _Reader:
                 self.found.append(("maybe-person", joined))
             return
         if len(tokens) <= 5 and self._person_like(tokens, lambda: span.title or bool(
-                cues.PERSON_AFTER.match(after) or (before.endswith(cues.PERSON_ENDINGS) and (
+                cues.PERSON_AFTER.match(after) or (last in cues.PERSON_WORDS and (
                     cues.PERSON_BEFORE.search(before))))):
             self.found.append(("people", joined))
-        elif _strongly_cited(before) or cues.REPORTED.match(after):
+        elif _strongly_cited(before, last) or cues.REPORTED.match(after):
             self.found.append(("cited_sources", joined))
         elif any(t.casefold() in self.common for t in tokens) or _place_word(
                 tokens[0], strict=True) or gazetteer.is_demonym(tokens[0]):
@@ -284,10 +290,18 @@ class _Reader:
         people = _PeopleBySurname(name for kind, name in self.found if kind == "people")
         placed = {name.casefold() for kind, name in self.found if kind == "places"}
         entities = Entities()
+        lists = entities.as_dict()
         seen: set[tuple[str, str]] = set()
         folded_people = people.surnames
         for kind, name in self.found:
-            if kind == "maybe-company":
+            if kind in ("maybe-person", "titled-person"):  # the most frequent first
+                full = people.fullest(name)
+                if full is None and kind == "maybe-person":
+                    continue
+                kind, name = "people", full or name
+            elif kind == "places":
+                pass
+            elif kind == "maybe-company":
                 if people.fullest(name) is not None:
                     continue
                 kind = "organisations"
@@ -295,11 +309,6 @@ class _Reader:
                 if people.fullest(name) is not None:
                     continue  # 'told Kakar': the surname of someone the text names
                 kind = "cited_sources"
-            elif kind in ("maybe-person", "titled-person"):
-                full = people.fullest(name)
-                if full is None and kind == "maybe-person":
-                    continue
-                kind, name = "people", full or name
             elif kind == "maybe-organisation":
                 if name.casefold() in placed:
                     continue  # 'Spin Boldak' read as a place where the text said so
@@ -323,7 +332,7 @@ class _Reader:
             key = (kind, name.casefold())
             if key not in seen:
                 seen.add(key)
-                getattr(entities, kind).append(name)
+                lists[kind].append(name)
         return entities
 
 
@@ -363,12 +372,23 @@ def _org_head(word: str) -> bool:
 
 def _split_span(span: _Span) -> list[_Span]:
     """The names in a run joined by 'and', '&' or a hyphen between two places."""
-    parts, current, start = [], [], span.start
-    position = span.start
-    for token in span.tokens:
+    parts = _split_parts(span.tokens, span.end - span.start)
+    if parts is None:
+        return [span]
+    return [_Span(tokens, span.start + first, span.start + last, False,
+                  beside_place=beside_place) for first, last, tokens, beside_place in parts]
+
+
+@lru_cache(maxsize=65536)
+def _split_parts(tokens: tuple[str, ...], length: int):
+    """_split_span's parts as (start, end relative to the span, words, beside a place),
+    or None when the run is one name."""
+    parts, current, start = [], [], 0
+    position = 0
+    for token in tokens:
         if token in ("and", "et", "&"):
             if current:
-                parts.append(_Span(tuple(current), start, position - 1, False))
+                parts.append([start, position - 1, current, False])
             current = []
             position += len(token) + 1
             continue
@@ -376,8 +396,7 @@ def _split_span(span: _Span) -> list[_Span]:
         while len(pieces) > 1 and all(pieces) and pieces[-1][0].isupper() and _place_word(
                 pieces[0]):
             current.append(pieces[0])
-            parts.append(_Span(tuple(current), start, position + len(pieces[0]), False,
-                               beside_place=True))
+            parts.append([start, position + len(pieces[0]), current, True])
             position += len(pieces[0]) + 1
             current, start, pieces = [], position, pieces[1:]
         rest = "-".join(pieces)
@@ -386,14 +405,14 @@ def _split_span(span: _Span) -> list[_Span]:
         current.append(rest)
         position += len(rest) + 1
     if current:
-        parts.append(_Span(tuple(current), start, span.end, False,
-                           beside_place=bool(parts) and parts[-1].beside_place))
+        parts.append([start, length, current, bool(parts) and parts[-1][3]])
     if len(parts) < 2:
-        return [span]
+        return None
     for part in parts:  # 'Pakistan and the IMF': the second name is 'IMF'
-        while part.tokens and part.tokens[0] in cues.CONNECTORS:
-            part.tokens = part.tokens[1:]
-    return [part for part in parts if part.tokens]
+        while part[2] and part[2][0] in cues.CONNECTORS:
+            part[2] = part[2][1:]
+    return tuple((first, last, tuple(words), beside) for first, last, words, beside in parts
+                 if words)
 
 
 def _rest_after(span: _Span, offset: int) -> _Span | None:
@@ -473,6 +492,7 @@ def _expansions(text: str) -> dict[str, tuple[str, int, int]]:
     return found
 
 
+@lru_cache(maxsize=4096)
 def _long_form(short: str, long: str) -> str | None:
     s, position = len(short) - 1, len(long) - 1
     while s >= 0:
@@ -559,21 +579,19 @@ def _is_demonym_phrase(tokens: tuple[str, ...]) -> bool:
 
 # Each test below first looks at how the text before ends, in C, and runs its pattern
 # only where that allows a match: most spans have no cue before them.
-def _cited_before(before: str) -> bool:
+def _cited_before(before: str, last: str) -> bool:
     """'told the', 'according to', 'Iran's', 'state-run': an outlet's name may follow."""
-    tail = before[-30:].rstrip()
-    last = tail[tail.rfind(" ") + 1:].casefold()
     return (last in cues.CITE_BEFORE_LAST or last.endswith(("'s", "’s"))) and (
         cues.CITE_BEFORE.search(before) is not None)
 
 
-def _strongly_cited(before: str) -> bool:
-    return before.endswith(cues.CITE_ENDINGS) and cues.STRONG_CITE.search(before) is not None
+def _strongly_cited(before: str, last: str) -> bool:
+    return (last in cues.CITE_WORDS or before.endswith(("l'", "l’"))) and (
+        cues.STRONG_CITE.search(before) is not None)
 
 
-def _placed_before(before: str) -> bool:
-    return before.endswith(cues.PLACE_ENDINGS) and (
-        cues.PLACE_BEFORE.search(before[-20:]) is not None)
+def _placed_before(before: str, last: str) -> bool:
+    return last in cues.PLACE_WORDS and cues.PLACE_BEFORE.search(before[-20:]) is not None
 
 
 def _outlet_word(tokens: list[str]) -> bool:
