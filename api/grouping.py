@@ -105,6 +105,7 @@ class Member:
     names: frozenset[tuple[str, str]]
     words: frozenset[int]
     signature: np.ndarray | None
+    buckets: list[int] | None = None  # the signature's, when known already
 
 
 @dataclass
@@ -190,7 +191,9 @@ def _sharing_names(member: Member) -> dict[str, _Candidate]:
 def _near_duplicates(member: Member) -> list[str]:
     if member.signature is None:
         return []
-    buckets = similarity.buckets(member.signature)
+    buckets = member.buckets
+    if buckets is None:
+        buckets = similarity.buckets(member.signature)
     rows = _run("copies", [*buckets, member.article_id,
                            _INSTANT.db_value(member.published_at - WINDOW),
                            _INSTANT.db_value(member.published_at + WINDOW)], len(buckets))
@@ -319,13 +322,20 @@ _NAMED_KINDS = {"people": "person", "organisations": "organisation", "places": "
 _JUDGED_ON = ("headline", "summary", "body", "published_at", *_NAMED_KINDS)
 
 
-def member_of(article: Article, signature: np.ndarray | None) -> Member:
+def member_of(article: Article, signature: np.ndarray | None,
+              buckets: list[int] | None = None) -> Member:
     names = {(kind, index_key(name)) for field, kind in _NAMED_KINDS.items()
              for name in getattr(article, field) or []}
     return Member(article.id, article.published_at,
                   frozenset(names - {(kind, "") for kind in _NAMED_KINDS.values()}),
                   word_hashes(keywords(article.headline, article.summary, article.body)),
-                  signature)
+                  signature, buckets)
+
+
+def indexed(article: Article, signature: np.ndarray | None, buckets: list[int]) -> None:
+    """Note the body MinHash and buckets the store has just indexed for this version of
+    article: grouping it then reads neither back nor hashes the bands again."""
+    article.__dict__["_minhash"] = (signature, buckets)
 
 
 def signatures(article_ids: list[str]) -> dict[str, np.ndarray]:
@@ -347,12 +357,14 @@ def follow(changes: list[tuple[Article, str, Article | None]], now: datetime) ->
                      replaced is None or replaced.deleted_at is not None or any(
                          getattr(article, name) != getattr(replaced, name)
                          for name in _JUDGED_ON))]
-    found = signatures([article.id for article in regrouped])
+    found = signatures([article.id for article in regrouped
+                        if "_minhash" not in article.__dict__])
     for article, op, _ in last.values():
         if op in ("deleted", "purged"):
             leave(article.id)
     for article in regrouped:
-        member = member_of(article, found.get(article.id))
+        signature, buckets = article.__dict__.get("_minhash", (found.get(article.id), None))
+        member = member_of(article, signature, buckets)
         # A new article is in no story yet: nothing to leave.
         if last[article.id][1:] == ("created", None):
             assign(member, now)

@@ -18,7 +18,7 @@ from peewee import IntegrityError, fn
 
 from schemas.fields import Stamp, fold_name
 
-from . import similarity
+from . import grouping, similarity
 from .db import database, insert_rows, is_sqlite, locked, update_row
 from .errors import Problem
 from .extract import LocalTime, resolve_published_at
@@ -421,13 +421,16 @@ def unindex_minhash(article_id: str) -> None:
         _run("unindex_article_minhash", article_id)
 
 
-def _index_minhash(article_id: str, body: str | None, signature=None) -> None:
-    """Index the body's MinHash (signature: body_signature(body) worked out already)."""
+def _index_minhash(article_id: str, body: str | None, signature=None) -> tuple:
+    """Index the body's MinHash (signature: body_signature(body) worked out already);
+    returns the signature and its buckets as indexed."""
     unindex_minhash(article_id)
-    signature_rows, band_rows = minhash_rows(
-        article_id, body_signature(body) if signature is None else signature)
+    if signature is None:
+        signature = body_signature(body)
+    signature_rows, band_rows = minhash_rows(article_id, signature)
     insert_rows(ArticleMinHash, signature_rows)
     insert_rows(ArticleBand, band_rows)
+    return signature, [row["bucket"] for row in band_rows]
 
 
 def annotate_duplicates(articles: list[Article]) -> list[Article]:
@@ -466,7 +469,7 @@ def insert_new(fresh: list[tuple]) -> list[Article]:
         return []
     require_writing()
     now = utc_now()
-    articles, entities, signatures, bands = [], [], [], []
+    articles, entities, signatures, bands, minhashes = [], [], [], [], []
     for _data, columns, signature in fresh:
         article_id = str(uuid6.uuid7())
         articles.append(columns | {"id": article_id, "version": 1,
@@ -475,6 +478,7 @@ def insert_new(fresh: list[tuple]) -> list[Article]:
         signature_rows, band_rows = minhash_rows(article_id, signature)
         signatures += signature_rows
         bands += band_rows
+        minhashes.append((signature, [row["bucket"] for row in band_rows]))
     per_source = Counter(row["source"] for row in articles)
     for domain in sorted(per_source):
         ensure_source(domain)
@@ -486,7 +490,8 @@ def insert_new(fresh: list[tuple]) -> list[Article]:
     for domain, number in sorted(per_source.items()):
         count(domain, number)
     stored = [Article(**row) for row in articles]
-    for article in stored:
+    for article, (signature, buckets) in zip(stored, minhashes, strict=True):
+        grouping.indexed(article, signature, buckets)
         record(article, "created")
     return stored
 
@@ -518,8 +523,9 @@ def _update(article: Article, data: dict, columns: dict | None = None,
         raise Problem(412, "The article changed while this request was being handled; "
                            "fetch it again and retry.", kind="edit-conflict")
     _index_entities(article.id, columns)
+    minhash = None
     if revived or columns["body"] != article.body:
-        _index_minhash(article.id, columns["body"], signature)
+        minhash = _index_minhash(article.id, columns["body"], signature)
     counts = [(columns["source"], +1)] if revived else []
     if not revived and article.source_id != columns["source"]:
         counts = [(article.source_id, -1), (columns["source"], +1)]
@@ -527,6 +533,8 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     for domain, change in sorted(counts):
         count(domain, change)
     updated = Article(id=article.id, created_at=article.created_at, **columns)
+    if minhash is not None:
+        grouping.indexed(updated, *minhash)
     record(updated, "created" if revived else "updated", replaced=article)
     return updated
 
