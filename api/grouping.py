@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import stopwordsiso
@@ -108,17 +108,24 @@ class Member:
     buckets: list[int] | None = None  # the signature's, when known already
 
 
-@dataclass
-class _Candidate:
-    names: float = 0.0
-    named: bool = False  # a person or organisation among the shared names
-    near_duplicate: bool = False
+class _Story(NamedTuple):
+    """A live story as grouping reads it."""
+
+    id: str
+    first_published_at: datetime | None
+    last_published_at: datetime | None
+    article_count: int
 
 
 def _jaccard(first: frozenset, second: frozenset) -> float:
-    union = len(first | second)
-    return len(first & second) / union if union else 0.0
+    shared = len(first & second)
+    union = len(first) + len(second) - shared
+    return shared / union if union else 0.0
 
+
+# A story's columns as grouping reads them, after its id (see _Story).
+_STORY = ('"t"."absorbed_into", "t"."first_published_at", "t"."last_published_at",'
+          ' "t"."article_count"')
 
 # Grouping's statements, as SQL text made once per placeholder style and shape: peewee
 # took longer to build them than the database took to run them (a profile of
@@ -128,9 +135,17 @@ _TEMPLATES = {
     "name": 'SELECT "article_id", {p} AS "weight", {p} AS "named" FROM "article_entity"'
             ' WHERE "kind" = {p} AND "value" = {p} AND "published_at" >= {p}'
             ' AND "published_at" <= {p}',
-    "sharing": 'SELECT "article_id", SUM("weight"), MAX("named") FROM ({names}) AS "shared"'
-               ' WHERE "article_id" <> {p} GROUP BY "article_id"'
-               ' ORDER BY 2 DESC, 1 LIMIT {limit}',
+    # The CANDIDATES articles sharing most names, then, of those that can match on
+    # names (_by_names), each with its story: one statement where three were (reading
+    # the candidates' stories cost a write as much as finding them).
+    "sharing": 'SELECT "c"."article_id", "c"."names", "c"."named", "s"."story_id",'
+               ' "s"."published_at", "s"."words", {story}'
+               ' FROM (SELECT "article_id", SUM("weight") AS "names", MAX("named") AS "named"'
+               ' FROM ({names}) AS "shared" WHERE "article_id" <> {p} GROUP BY "article_id"'
+               ' ORDER BY 2 DESC, 1 LIMIT {limit}) AS "c"'
+               ' JOIN "story_article" AS "s" ON "s"."article_id" = "c"."article_id"'
+               ' JOIN "story" AS "t" ON "t"."id" = "s"."story_id"'
+               ' WHERE "c"."named" = 1 OR "c"."names" >= 2',
     # Within the window before the limit: a body copied for years must still find this
     # week's copies.
     "copies": 'SELECT DISTINCT "b"."article_id", "m"."signature" FROM "article_band" AS "b"'
@@ -138,8 +153,10 @@ _TEMPLATES = {
               ' JOIN "article_minhash" AS "m" ON "m"."article_id" = "b"."article_id"'
               ' WHERE "b"."bucket" IN ({buckets}) AND "b"."article_id" <> {p}'
               ' AND "s"."published_at" >= {p} AND "s"."published_at" <= {p} LIMIT {limit}',
-    "members": 'SELECT "article_id", "story_id", "published_at", "words" FROM "story_article"'
-               ' WHERE "article_id" IN ({ids})',
+    "members": 'SELECT "s"."article_id", 0, 0, "s"."story_id", "s"."published_at", NULL,'
+               ' {story} FROM "story_article" AS "s"'
+               ' JOIN "story" AS "t" ON "t"."id" = "s"."story_id"'
+               ' WHERE "s"."article_id" IN ({ids})',
     "stories": 'SELECT "id", "absorbed_into", "first_published_at", "last_published_at",'
                ' "article_count" FROM "story" WHERE "id" IN ({ids})',
     "new_story": 'INSERT INTO "story" ("id", "article_count", "first_published_at",'
@@ -152,6 +169,9 @@ _TEMPLATES = {
              ' "last_published_at" = CASE WHEN "last_published_at" IS NULL'
              ' OR "last_published_at" < {p} THEN {p} ELSE "last_published_at" END'
              ' WHERE "id" = {p}',
+    "move": 'UPDATE "story_article" SET "story_id" = {p} WHERE "story_id" IN ({ids})',
+    "absorb": 'UPDATE "story" SET "absorbed_into" = {p}, "article_count" = 0'
+              ' WHERE "id" IN ({ids}) OR "absorbed_into" IN ({ids})',
     "member_of": 'SELECT "story_id", "published_at" FROM "story_article" WHERE "article_id" = {p}',
 }
 _INSTANT = StoryArticle.published_at
@@ -162,30 +182,28 @@ def _sql(name: str, param: str, count: int = 0) -> str:
     """The statement name, for count names, buckets or ids where it takes a list."""
     if name == "sharing":
         names = " UNION ALL ".join([_TEMPLATES["name"].format(p=param)] * count)
-        return _TEMPLATES[name].format(p=param, names=names, limit=CANDIDATES)
+        return _TEMPLATES[name].format(p=param, names=names, limit=CANDIDATES, story=_STORY)
     listed = ", ".join([param] * count)
-    return _TEMPLATES[name].format(p=param, buckets=listed, ids=listed, limit=CANDIDATES)
+    return _TEMPLATES[name].format(p=param, buckets=listed, ids=listed, limit=CANDIDATES,
+                                   story=_STORY)
 
 
 def _run(name: str, params: list | tuple, count: int = 0):
     return database.execute_sql(_sql(name, database.param, count), params)
 
 
-def _sharing_names(member: Member) -> dict[str, _Candidate]:
-    found: dict[str, _Candidate] = defaultdict(_Candidate)
+def _sharing_names(member: Member) -> list[tuple]:
+    """(article id, names, named, then its story_article and story columns) of the
+    candidates sharing names with member that can match on names."""
     names = sorted((kind, value) for kind, value in member.names if kind in NAME_WEIGHTS)
     if not names:
-        return found
+        return []
     low = _INSTANT.db_value(member.published_at - WINDOW)
     high = _INSTANT.db_value(member.published_at + WINDOW)
     params = []
     for kind, value in names:
         params += [NAME_WEIGHTS[kind], int(kind != "place"), kind, value, low, high]
-    for article_id, shared, named in _run("sharing", [*params, member.article_id],
-                                          len(names)):
-        found[article_id].names = float(shared)
-        found[article_id].named = bool(named)
-    return found
+    return _run("sharing", [*params, member.article_id], len(names)).fetchall()
 
 
 def _near_duplicates(member: Member) -> list[str]:
@@ -202,33 +220,49 @@ def _near_duplicates(member: Member) -> list[str]:
             >= similarity.SIMILARITY_THRESHOLD]
 
 
-def _same_event(candidate: _Candidate, words: float) -> bool:
-    if candidate.near_duplicate:
+def _by_names(names: float, named: bool, words: float) -> bool:
+    """Whether two articles that are not near-duplicates are about the same event."""
+    if named and words >= WORDS_WITH_ONE_NAME:
         return True
-    if candidate.named and words >= WORDS_WITH_ONE_NAME:
-        return True
-    return candidate.names >= 2 and words >= WORDS_WITH_TWO_NAMES
+    return names >= 2 and words >= WORDS_WITH_TWO_NAMES
+
+
+def _matching(member: Member) -> dict[str, _Story]:
+    """The stories, as they are now, of the articles member is about the same event as."""
+    copies = set(_near_duplicates(member))
+    rows = _sharing_names(member)
+    # A near-duplicate that shares too few names to be in those rows.
+    unread = copies.difference(row[0] for row in rows)
+    if unread:
+        rows += _run("members", list(unread), len(unread)).fetchall()
+    stories, absorbed = {}, set()
+    for article_id, names, named, story_id, published_at, words, *story in rows:
+        if story_id in stories or story_id in absorbed:
+            continue
+        if abs(_INSTANT.python_value(published_at) - member.published_at) > WINDOW:
+            continue
+        # The words are compared only where they can decide.
+        if article_id not in copies and not _by_names(
+                names, named, _jaccard(member.words, decode_words(words))):
+            continue
+        keeper, first, last, size = story
+        if keeper is None:
+            stories[story_id] = _Story(story_id, _INSTANT.python_value(first),
+                                       _INSTANT.python_value(last), size)
+        else:
+            absorbed.add(story_id)
+    if absorbed:
+        stories.update({story.id: story for story in _stories(absorbed)
+                        if story.id not in stories})
+    return stories
 
 
 def matching_stories(member: Member) -> set[str]:
     """The stories of the articles member is about the same event as."""
-    candidates = _sharing_names(member)
-    for article_id in _near_duplicates(member):
-        candidates[article_id].near_duplicate = True
-    if not candidates:
-        return set()
-    ids = list(candidates)
-    stories = set()
-    for article_id, story_id, published_at, words in _run("members", ids, len(ids)):
-        published_at = _INSTANT.python_value(published_at)
-        if story_id in stories or abs(published_at - member.published_at) > WINDOW:
-            continue
-        if _same_event(candidates[article_id], _jaccard(member.words, decode_words(words))):
-            stories.add(story_id)
-    return stories
+    return set(_matching(member))
 
 
-def _joinable(stories: list[Story], published_at: datetime) -> list[Story]:
+def _joinable(stories: list[_Story], published_at: datetime) -> list[_Story]:
     """The oldest story, and those after it that it can absorb, while the story they
     make with the article spans at most MAX_SPAN."""
     joined, first, last = [], published_at, published_at
@@ -241,15 +275,14 @@ def _joinable(stories: list[Story], published_at: datetime) -> list[Story]:
     return joined
 
 
-def _stories(story_ids: set[str]) -> list[Story]:
+def _stories(story_ids: set[str]) -> list[_Story]:
     """The stories that now hold these ids' articles: an absorbed id gives its keeper."""
     found, keepers = {}, set()
     for row in _run("stories", list(story_ids), len(story_ids)):
         story_id, keeper, first, last, size = row
         if keeper is None:
-            found[story_id] = Story(id=story_id, article_count=size,
-                                    first_published_at=_INSTANT.python_value(first),
-                                    last_published_at=_INSTANT.python_value(last))
+            found[story_id] = _Story(story_id, _INSTANT.python_value(first),
+                                     _INSTANT.python_value(last), size)
         else:
             keepers.add(keeper)
     if keepers - found.keys():
@@ -260,18 +293,24 @@ def _stories(story_ids: set[str]) -> list[Story]:
 def assign(member: Member, now: datetime) -> str:
     """Put a live article (not in a story) into the story of what it is about, joining
     the stories it bridges, or into a story of its own; returns the story's id."""
-    found = matching_stories(member)
-    joined = _joinable(_stories(found), member.published_at) if found else []
+    found = _matching(member)
+    joined = _joinable(list(found.values()), member.published_at) if found else []
     at = _INSTANT.db_value(member.published_at)
     if not joined:
         story_id = str(uuid6.uuid7())
         _run("new_story", (story_id, at, at, _INSTANT.db_value(now)))
     else:
         # uuid7 ids sort by creation: the first is the oldest story.
-        story_id = joined[0].id
-        for absorbed in joined[1:]:
-            _absorb(story_id, absorbed)
-        _widen(story_id, member.published_at, +1)
+        story_id, gone = joined[0].id, joined[1:]
+        edges = [member.published_at]
+        if gone:
+            _absorb(story_id, gone)
+            edges += [edge for story in gone
+                      for edge in (story.first_published_at, story.last_published_at)
+                      if edge is not None]
+        # The article and what the absorbed stories held, in one statement.
+        _widen(story_id, min(edges), max(edges),
+               1 + sum(story.article_count for story in gone))
     _run("join", (member.article_id, story_id, at, encode_words(member.words)))
     return story_id
 
@@ -293,23 +332,19 @@ def leave(article_id: str) -> None:
                  last_published_at=last).where(Story.id == story_id).execute()
 
 
-def _widen(story_id: str, published_at: datetime, added: int) -> None:
-    at = _INSTANT.db_value(published_at)
-    _run("widen", (added, at, at, at, at, story_id))
+def _widen(story_id: str, first: datetime, last: datetime, added: int) -> None:
+    """Add added articles to the story, and take its span out to first and last."""
+    first, last = _INSTANT.db_value(first), _INSTANT.db_value(last)
+    _run("widen", (added, first, first, last, last, story_id))
 
 
-def _absorb(keep: str, gone: Story) -> None:
-    """Move every article of gone into keep; gone, and every story that pointed to it,
-    points to keep from now on."""
-    absorbed = gone.id
-    StoryArticle.update(story_id=keep).where(StoryArticle.story_id == absorbed).execute()
-    Story.update(absorbed_into=keep, article_count=0).where(
-        (Story.id == absorbed) | (Story.absorbed_into == absorbed)).execute()
-    for edge in (gone.first_published_at, gone.last_published_at):
-        if edge is not None:
-            _widen(keep, edge, 0)
-    Story.update(article_count=Story.article_count + gone.article_count).where(
-        Story.id == keep).execute()
+def _absorb(keep: str, gone: list[_Story]) -> None:
+    """Move every article of the gone stories into keep; they, and every story that
+    pointed to one of them, point to keep from now on (keep's count and span are the
+    caller's to widen)."""
+    ids = [story.id for story in gone]
+    _run("move", [keep, *ids], len(ids))
+    _run("absorb", [keep, *ids, *ids], len(ids))
 
 
 def resolve_many(story_ids: set[str]) -> set[str]:
