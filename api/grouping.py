@@ -56,6 +56,7 @@ from .models import (
 WINDOW = timedelta(hours=72)
 MAX_SPAN = timedelta(days=7)
 CANDIDATES = 50
+_BUCKETS_AT_ONCE = 1024
 LEAD_WORDS = 60
 WORDS_WITH_ONE_NAME = 0.2
 WORDS_WITH_TWO_NAMES = 0.12
@@ -106,6 +107,9 @@ class Member:
     words: frozenset[int]
     signature: np.ndarray | None
     buckets: list[int] | None = None  # the signature's, when known already
+    # No other body shares a band bucket with this one (follow looked for many writes
+    # at once): there is no near-duplicate to look for.
+    unique_body: bool = False
 
 
 class _Story(NamedTuple):
@@ -153,6 +157,7 @@ _TEMPLATES = {
               ' JOIN "article_minhash" AS "m" ON "m"."article_id" = "b"."article_id"'
               ' WHERE "b"."bucket" IN ({buckets}) AND "b"."article_id" <> {p}'
               ' AND "s"."published_at" >= {p} AND "s"."published_at" <= {p} LIMIT {limit}',
+    "banded": 'SELECT "bucket", "article_id" FROM "article_band" WHERE "bucket" IN ({buckets})',
     "members": 'SELECT "s"."article_id", 0, 0, "s"."story_id", "s"."published_at", NULL,'
                ' {story} FROM "story_article" AS "s"'
                ' JOIN "story" AS "t" ON "t"."id" = "s"."story_id"'
@@ -207,7 +212,7 @@ def _sharing_names(member: Member) -> list[tuple]:
 
 
 def _near_duplicates(member: Member) -> list[str]:
-    if member.signature is None:
+    if member.signature is None or member.unique_body:
         return []
     buckets = member.buckets
     if buckets is None:
@@ -358,13 +363,13 @@ _JUDGED_ON = ("headline", "summary", "body", "published_at", *_NAMED_KINDS)
 
 
 def member_of(article: Article, signature: np.ndarray | None,
-              buckets: list[int] | None = None) -> Member:
+              buckets: list[int] | None = None, unique_body: bool = False) -> Member:
     names = {(kind, index_key(name)) for field, kind in _NAMED_KINDS.items()
              for name in getattr(article, field) or []}
     return Member(article.id, article.published_at,
                   frozenset(names - {(kind, "") for kind in _NAMED_KINDS.values()}),
                   word_hashes(keywords(article.headline, article.summary, article.body)),
-                  signature, buckets)
+                  signature, buckets, unique_body)
 
 
 def indexed(article: Article, signature: np.ndarray | None, buckets: list[int]) -> None:
@@ -378,6 +383,27 @@ def signatures(article_ids: list[str]) -> dict[str, np.ndarray]:
     return {article_id: similarity.decode(signature) for article_id, signature in
             ArticleMinHash.select(ArticleMinHash.article, ArticleMinHash.signature)
             .where(ArticleMinHash.article.in_(article_ids)).tuples()} if article_ids else {}
+
+
+def _sharing_a_bucket(minhashes: dict[str, tuple]) -> set[str]:
+    """Of these articles (id: signature and buckets), those whose body shares a band
+    bucket with another article's body: only they can have a near-duplicate. Band rows
+    are read for many writes at once: most bodies have no copy, and the near-duplicate
+    query each write ran was a quarter of its grouping (a 20,000-article import)."""
+    buckets = list({bucket for signature, buckets in minhashes.values()
+                    if signature is not None for bucket in buckets})
+    # A bucket's first holder, and the buckets held by more than one body (a set per
+    # bucket cost more than reading the rows).
+    first, mixed = {}, set()
+    for start in range(0, len(buckets), _BUCKETS_AT_ONCE):
+        part = buckets[start:start + _BUCKETS_AT_ONCE]
+        for bucket, article_id in _run("banded", part, len(part)):
+            if first.setdefault(bucket, article_id) != article_id:
+                mixed.add(bucket)
+    return {article_id for article_id, (signature, buckets) in minhashes.items()
+            if signature is not None and any(
+                bucket in mixed or first.get(bucket, article_id) != article_id
+                for bucket in buckets)}
 
 
 def follow(changes: list[tuple[Article, str, Article | None]], now: datetime) -> None:
@@ -394,12 +420,20 @@ def follow(changes: list[tuple[Article, str, Article | None]], now: datetime) ->
                          for name in _JUDGED_ON))]
     found = signatures([article.id for article in regrouped
                         if "_minhash" not in article.__dict__])
+    minhashes = {}
+    for article in regrouped:
+        signature, buckets = article.__dict__.get("_minhash", (found.get(article.id), None))
+        if signature is not None and buckets is None:
+            buckets = similarity.buckets(signature)
+        minhashes[article.id] = signature, buckets
+    copied = _sharing_a_bucket(minhashes)
     for article, op, _ in last.values():
         if op in ("deleted", "purged"):
             leave(article.id)
     for article in regrouped:
-        signature, buckets = article.__dict__.get("_minhash", (found.get(article.id), None))
-        member = member_of(article, signature, buckets)
+        signature, buckets = minhashes[article.id]
+        member = member_of(article, signature, buckets,
+                           unique_body=signature is not None and article.id not in copied)
         # A new article is in no story yet: nothing to leave.
         if last[article.id][1:] == ("created", None):
             assign(member, now)
