@@ -41,14 +41,12 @@ from typing import NamedTuple
 import numpy as np
 import stopwordsiso
 import uuid6
-from peewee import fn
 
 from . import similarity
 from .db import database
 from .models import (
     Article,
     ArticleMinHash,
-    Story,
     StoryArticle,
     index_key,
 )
@@ -177,7 +175,15 @@ _TEMPLATES = {
     "move": 'UPDATE "story_article" SET "story_id" = {p} WHERE "story_id" IN ({ids})',
     "absorb": 'UPDATE "story" SET "absorbed_into" = {p}, "article_count" = 0'
               ' WHERE "id" IN ({ids}) OR "absorbed_into" IN ({ids})',
-    "member_of": 'SELECT "story_id", "published_at" FROM "story_article" WHERE "article_id" = {p}',
+    # Statements of leave, as text too: an edit that regroups its article leaves first.
+    "member_of": 'SELECT "s"."story_id", "s"."published_at", "t"."first_published_at",'
+                 ' "t"."last_published_at" FROM "story_article" AS "s"'
+                 ' JOIN "story" AS "t" ON "t"."id" = "s"."story_id" WHERE "s"."article_id" = {p}',
+    "leave": 'DELETE FROM "story_article" WHERE "article_id" = {p}',
+    "span": 'SELECT MIN("published_at"), MAX("published_at") FROM "story_article"'
+            ' WHERE "story_id" = {p}',
+    "shrink": 'UPDATE "story" SET "article_count" = "article_count" - 1,'
+              ' "first_published_at" = {p}, "last_published_at" = {p} WHERE "id" = {p}',
 }
 _INSTANT = StoryArticle.published_at
 
@@ -325,16 +331,12 @@ def leave(article_id: str) -> None:
     row = _run("member_of", (article_id,)).fetchone()
     if row is None:
         return
-    story_id, published_at = row[0], _INSTANT.python_value(row[1])
-    StoryArticle.delete().where(StoryArticle.article_id == article_id).execute()
-    story = Story.get_by_id(story_id)
-    first, last = story.first_published_at, story.last_published_at
-    if published_at in (first, last):
-        first, last = (StoryArticle.select(fn.MIN(StoryArticle.published_at),
-                                           fn.MAX(StoryArticle.published_at))
-                       .where(StoryArticle.story_id == story_id).tuples().get())
-    Story.update(article_count=Story.article_count - 1, first_published_at=first,
-                 last_published_at=last).where(Story.id == story_id).execute()
+    story_id, published_at, first, last = row
+    _run("leave", (article_id,))
+    if _INSTANT.python_value(published_at) in (_INSTANT.python_value(first),
+                                               _INSTANT.python_value(last)):
+        first, last = _run("span", (story_id,)).fetchone()
+    _run("shrink", (first, last, story_id))
 
 
 def _widen(story_id: str, first: datetime, last: datetime, added: int) -> None:
