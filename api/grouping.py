@@ -46,7 +46,6 @@ from . import similarity
 from .db import database
 from .models import (
     Article,
-    ArticleMinHash,
     StoryArticle,
     index_key,
 )
@@ -54,7 +53,9 @@ from .models import (
 WINDOW = timedelta(hours=72)
 MAX_SPAN = timedelta(days=7)
 CANDIDATES = 50
+# Lists bound into one statement at most (SQLite takes 32,766 variables).
 _BUCKETS_AT_ONCE = 1024
+_IDS_AT_ONCE = 1000
 LEAD_WORDS = 60
 WORDS_WITH_ONE_NAME = 0.2
 WORDS_WITH_TWO_NAMES = 0.12
@@ -155,6 +156,8 @@ _TEMPLATES = {
               ' JOIN "article_minhash" AS "m" ON "m"."article_id" = "b"."article_id"'
               ' WHERE "b"."bucket" IN ({buckets}) AND "b"."article_id" <> {p}'
               ' AND "s"."published_at" >= {p} AND "s"."published_at" <= {p} LIMIT {limit}',
+    "signatures": 'SELECT "article_id", "signature" FROM "article_minhash"'
+                  ' WHERE "article_id" IN ({ids})',
     "banded": 'SELECT "bucket", "article_id" FROM "article_band" WHERE "bucket" IN ({buckets})',
     "members": 'SELECT "s"."article_id", 0, 0, "s"."story_id", "s"."published_at", NULL,'
                ' {story} FROM "story_article" AS "s"'
@@ -382,9 +385,12 @@ def indexed(article: Article, signature: np.ndarray | None, buckets: list[int]) 
 
 def signatures(article_ids: list[str]) -> dict[str, np.ndarray]:
     """The stored body MinHashes of these articles (those with a body)."""
-    return {article_id: similarity.decode(signature) for article_id, signature in
-            ArticleMinHash.select(ArticleMinHash.article, ArticleMinHash.signature)
-            .where(ArticleMinHash.article.in_(article_ids)).tuples()} if article_ids else {}
+    found = {}
+    for start in range(0, len(article_ids), _IDS_AT_ONCE):
+        part = article_ids[start:start + _IDS_AT_ONCE]
+        found.update((article_id, similarity.decode(signature))
+                     for article_id, signature in _run("signatures", part, len(part)))
+    return found
 
 
 def _sharing_a_bucket(minhashes: dict[str, tuple]) -> set[str]:
