@@ -134,17 +134,18 @@ _STORY = ('"t"."absorbed_into", "t"."first_published_at", "t"."last_published_at
 # took longer to build them than the database took to run them (a profile of
 # `dateline import`: 37% of its samples in peewee's SQL generation).
 _TEMPLATES = {
-    # One index range per name (kind, value, published_at of the name index's key).
-    "name": 'SELECT "article_id", {p} AS "weight", {p} AS "named" FROM "article_entity"'
-            ' WHERE "kind" = {p} AND "value" = {p} AND "published_at" >= {p}'
-            ' AND "published_at" <= {p}',
+    # One index range per name (kind, value, published_at of the name index's key):
+    # the window, bound once in "sharing", is pushed down into each name's range.
+    "name": 'SELECT "article_id", "published_at", {p} AS "weight", {p} AS "named"'
+            ' FROM "article_entity" WHERE "kind" = {p} AND "value" = {p}',
     # The CANDIDATES articles sharing most names, then, of those that can match on
     # names (_by_names), each with its story: one statement where three were (reading
     # the candidates' stories cost a write as much as finding them).
     "sharing": 'SELECT "c"."article_id", "c"."names", "c"."named", "s"."story_id",'
                ' "s"."published_at", "s"."words", {story}'
                ' FROM (SELECT "article_id", SUM("weight") AS "names", MAX("named") AS "named"'
-               ' FROM ({names}) AS "shared" WHERE "article_id" <> {p} GROUP BY "article_id"'
+               ' FROM ({names}) AS "shared" WHERE "published_at" >= {p}'
+               ' AND "published_at" <= {p} AND "article_id" <> {p} GROUP BY "article_id"'
                ' ORDER BY 2 DESC, 1 LIMIT {limit}) AS "c"'
                ' JOIN "story_article" AS "s" ON "s"."article_id" = "c"."article_id"'
                ' JOIN "story" AS "t" ON "t"."id" = "s"."story_id"'
@@ -212,12 +213,12 @@ def _sharing_names(member: Member) -> list[tuple]:
     names = sorted((kind, value) for kind, value in member.names if kind in NAME_WEIGHTS)
     if not names:
         return []
-    low = _INSTANT.db_value(member.published_at - WINDOW)
-    high = _INSTANT.db_value(member.published_at + WINDOW)
     params = []
     for kind, value in names:
-        params += [NAME_WEIGHTS[kind], int(kind != "place"), kind, value, low, high]
-    return _run("sharing", [*params, member.article_id], len(names)).fetchall()
+        params += [NAME_WEIGHTS[kind], int(kind != "place"), kind, value]
+    return _run("sharing", [*params, _INSTANT.db_value(member.published_at - WINDOW),
+                            _INSTANT.db_value(member.published_at + WINDOW),
+                            member.article_id], len(names)).fetchall()
 
 
 def _near_duplicates(member: Member) -> list[str]:
