@@ -54,7 +54,7 @@ WINDOW = timedelta(hours=72)
 MAX_SPAN = timedelta(days=7)
 CANDIDATES = 50
 # Lists bound into one statement at most (SQLite takes 32,766 variables).
-_BUCKETS_AT_ONCE = 1024
+_BODIES_AT_ONCE = 64
 _IDS_AT_ONCE = 1000
 LEAD_WORDS = 60
 WORDS_WITH_ONE_NAME = 0.2
@@ -159,7 +159,8 @@ _TEMPLATES = {
               ' AND "s"."published_at" >= {p} AND "s"."published_at" <= {p} LIMIT {limit}',
     "signatures": 'SELECT "article_id", "signature" FROM "article_minhash"'
                   ' WHERE "article_id" IN ({ids})',
-    "banded": 'SELECT "bucket", "article_id" FROM "article_band" WHERE "bucket" IN ({buckets})',
+    "banded": 'SELECT "bucket", "article_id" FROM "article_band" WHERE "bucket" IN ({buckets})'
+              ' AND "article_id" NOT IN ({ids})',
     "members": 'SELECT "s"."article_id", 0, 0, "s"."story_id", "s"."published_at", NULL,'
                ' {story} FROM "story_article" AS "s"'
                ' JOIN "story" AS "t" ON "t"."id" = "s"."story_id"'
@@ -193,18 +194,20 @@ _INSTANT = StoryArticle.published_at
 
 
 @lru_cache(maxsize=512)
-def _sql(name: str, param: str, count: int = 0) -> str:
-    """The statement name, for count names, buckets or ids where it takes a list."""
+def _sql(name: str, param: str, count: int = 0, ids: int | None = None) -> str:
+    """The statement name, for count names, buckets or ids where it takes a list (ids:
+    how many ids, where it takes buckets too)."""
     if name == "sharing":
         names = " UNION ALL ".join([_TEMPLATES["name"].format(p=param)] * count)
         return _TEMPLATES[name].format(p=param, names=names, limit=CANDIDATES, story=_STORY)
     listed = ", ".join([param] * count)
-    return _TEMPLATES[name].format(p=param, buckets=listed, ids=listed, limit=CANDIDATES,
-                                   story=_STORY)
+    return _TEMPLATES[name].format(
+        p=param, buckets=listed, limit=CANDIDATES, story=_STORY,
+        ids=listed if ids is None else ", ".join([param] * ids))
 
 
-def _run(name: str, params: list | tuple, count: int = 0):
-    return database.execute_sql(_sql(name, database.param, count), params)
+def _run(name: str, params: list | tuple, count: int = 0, ids: int | None = None):
+    return database.execute_sql(_sql(name, database.param, count, ids), params)
 
 
 def _sharing_names(member: Member) -> list[tuple]:
@@ -399,20 +402,22 @@ def _sharing_a_bucket(minhashes: dict[str, tuple]) -> set[str]:
     bucket with another article's body: only they can have a near-duplicate. Band rows
     are read for many writes at once: most bodies have no copy, and the near-duplicate
     query each write ran was a quarter of its grouping (a 20,000-article import)."""
-    buckets = list({bucket for signature, buckets in minhashes.values()
-                    if signature is not None for bucket in buckets})
-    # A bucket's first holder, and the buckets held by more than one body (a set per
-    # bucket cost more than reading the rows).
-    first, mixed = {}, set()
-    for start in range(0, len(buckets), _BUCKETS_AT_ONCE):
-        part = buckets[start:start + _BUCKETS_AT_ONCE]
-        for bucket, article_id in _run("banded", part, len(part)):
-            if first.setdefault(bucket, article_id) != article_id:
-                mixed.add(bucket)
-    return {article_id for article_id, (signature, buckets) in minhashes.items()
-            if signature is not None and any(
-                bucket in mixed or first.get(bucket, article_id) != article_id
-                for bucket in buckets)}
+    bodies = [(article_id, buckets) for article_id, (signature, buckets)
+              in minhashes.items() if signature is not None]
+    shared = set()
+    for start in range(0, len(bodies), _BODIES_AT_ONCE):
+        part = bodies[start:start + _BODIES_AT_ONCE]
+        holder = {}
+        for article_id, buckets in part:
+            for bucket in buckets:
+                other = holder.setdefault(bucket, article_id)
+                if other != article_id:
+                    shared.update((other, article_id))
+        # Other articles' rows only: reading each body's own rows back was most of it.
+        ids = [article_id for article_id, _ in part]
+        for bucket, _ in _run("banded", [*holder, *ids], len(holder), len(ids)):
+            shared.add(holder[bucket])
+    return shared
 
 
 def follow(changes: list[tuple[Article, str, Article | None]], now: datetime) -> None:
