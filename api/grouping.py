@@ -367,24 +367,31 @@ def resolve_many(story_ids: set[str]) -> set[str]:
 
 
 _NAMED_KINDS = {"people": "person", "organisations": "organisation", "places": "place"}
+_NAMED = frozenset(_NAMED_KINDS.values())
 # What an article's story is judged on: an update that changes none of these keeps it.
 _JUDGED_ON = ("headline", "summary", "body", "published_at", *_NAMED_KINDS)
 
 
 def member_of(article: Article, signature: np.ndarray | None,
               buckets: list[int] | None = None, unique_body: bool = False) -> Member:
-    names = {(kind, index_key(name)) for field, kind in _NAMED_KINDS.items()
-             for name in getattr(article, field) or []}
-    return Member(article.id, article.published_at,
-                  frozenset(names - {(kind, "") for kind in _NAMED_KINDS.values()}),
+    names = article.__dict__.get("_names")
+    if names is None:
+        names = frozenset({(kind, index_key(name)) for field, kind in _NAMED_KINDS.items()
+                           for name in getattr(article, field) or []}
+                          - {(kind, "") for kind in _NAMED_KINDS.values()})
+    return Member(article.id, article.published_at, names,
                   word_hashes(keywords(article.headline, article.summary, article.body)),
                   signature, buckets, unique_body)
 
 
-def indexed(article: Article, signature: np.ndarray | None, buckets: list[int]) -> None:
-    """Note the body MinHash and buckets the store has just indexed for this version of
-    article: grouping it then reads neither back nor hashes the bands again."""
-    article.__dict__["_minhash"] = (signature, buckets)
+def indexed(article: Article, entities: list[dict], minhash: tuple | None) -> None:
+    """Note what the store has just indexed for this version of article: its name index
+    rows, and its body's MinHash and buckets where it indexed them (None: the body kept
+    the stored ones), so grouping neither reads them back nor works them out again."""
+    article.__dict__["_names"] = frozenset(
+        (row["kind"], row["value"]) for row in entities if row["kind"] in _NAMED)
+    if minhash is not None:
+        article.__dict__["_minhash"] = minhash
 
 
 def signatures(article_ids: list[str]) -> dict[str, np.ndarray]:

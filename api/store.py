@@ -408,9 +408,11 @@ def minhash_rows(article_id: str, values) -> tuple[list[dict], list[dict]]:
              for bucket in similarity.buckets(values)])
 
 
-def _index_entities(article_id: str, columns: dict) -> None:
+def _index_entities(article_id: str, columns: dict) -> list[dict]:
     _run("unindex_article_entity", article_id)
-    insert_rows(ArticleEntity, entity_rows(article_id, columns))
+    rows = entity_rows(article_id, columns)
+    insert_rows(ArticleEntity, rows)
+    return rows
 
 
 def unindex_minhash(article_id: str) -> None:
@@ -469,16 +471,17 @@ def insert_new(fresh: list[tuple]) -> list[Article]:
         return []
     require_writing()
     now = utc_now()
-    articles, entities, signatures, bands, minhashes = [], [], [], [], []
+    articles, entities, signatures, bands, indexed = [], [], [], [], []
     for _data, columns, signature in fresh:
         article_id = str(uuid6.uuid7())
         articles.append(columns | {"id": article_id, "version": 1,
                                    "created_at": now, "updated_at": now})
-        entities += entity_rows(article_id, columns)
+        entity = entity_rows(article_id, columns)
+        entities += entity
         signature_rows, band_rows = minhash_rows(article_id, signature)
         signatures += signature_rows
         bands += band_rows
-        minhashes.append((signature, [row["bucket"] for row in band_rows]))
+        indexed.append((entity, signature, [row["bucket"] for row in band_rows]))
     per_source = Counter(row["source"] for row in articles)
     for domain in sorted(per_source):
         ensure_source(domain)
@@ -490,8 +493,8 @@ def insert_new(fresh: list[tuple]) -> list[Article]:
     for domain, number in sorted(per_source.items()):
         count(domain, number)
     stored = [Article(**row) for row in articles]
-    for article, (signature, buckets) in zip(stored, minhashes, strict=True):
-        grouping.indexed(article, signature, buckets)
+    for article, (entity, signature, buckets) in zip(stored, indexed, strict=True):
+        grouping.indexed(article, entity, (signature, buckets))
         record(article, "created")
     return stored
 
@@ -522,7 +525,7 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     if update_row(Article, changed, {"id": article.id, "version": article.version}) != 1:
         raise Problem(412, "The article changed while this request was being handled; "
                            "fetch it again and retry.", kind="edit-conflict")
-    _index_entities(article.id, columns)
+    entity = _index_entities(article.id, columns)
     minhash = None
     if revived or columns["body"] != article.body:
         minhash = _index_minhash(article.id, columns["body"], signature)
@@ -533,8 +536,7 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     for domain, change in sorted(counts):
         count(domain, change)
     updated = Article(id=article.id, created_at=article.created_at, **columns)
-    if minhash is not None:
-        grouping.indexed(updated, *minhash)
+    grouping.indexed(updated, entity, minhash)
     record(updated, "created" if revived else "updated", replaced=article)
     return updated
 
