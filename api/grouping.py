@@ -32,6 +32,7 @@ succession of stories rather than one that grows without end.
 from __future__ import annotations
 
 import re
+import struct
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -87,12 +88,14 @@ def word_hashes(words: frozenset[str]) -> frozenset[int]:
     return frozenset(zlib.crc32(word.encode("utf-8")) for word in words)
 
 
+# Little-endian 32-bit words, with struct: a numpy array for a few dozen words cost more
+# to build than the words themselves.
 def encode_words(hashes: frozenset[int]) -> bytes:
-    return np.array(sorted(hashes), dtype="<u4").tobytes()
+    return struct.pack(f"<{len(hashes)}I", *sorted(hashes))
 
 
 def decode_words(data: bytes) -> frozenset[int]:
-    return frozenset(np.frombuffer(bytes(data), dtype="<u4").tolist())
+    return frozenset(struct.unpack(f"<{len(data) // 4}I", data))
 
 
 @dataclass(frozen=True)
