@@ -18,7 +18,7 @@ from peewee import IntegrityError, fn
 
 from schemas.fields import Stamp, fold_name
 
-from . import similarity
+from . import grouping, similarity
 from .db import database, insert_rows, is_sqlite, locked, update_row
 from .errors import Problem
 from .extract import LocalTime, resolve_published_at
@@ -408,9 +408,11 @@ def minhash_rows(article_id: str, values) -> tuple[list[dict], list[dict]]:
              for bucket in similarity.buckets(values)])
 
 
-def _index_entities(article_id: str, columns: dict) -> None:
+def _index_entities(article_id: str, columns: dict) -> list[dict]:
     _run("unindex_article_entity", article_id)
-    insert_rows(ArticleEntity, entity_rows(article_id, columns))
+    rows = entity_rows(article_id, columns)
+    insert_rows(ArticleEntity, rows)
+    return rows
 
 
 def unindex_minhash(article_id: str) -> None:
@@ -421,13 +423,16 @@ def unindex_minhash(article_id: str) -> None:
         _run("unindex_article_minhash", article_id)
 
 
-def _index_minhash(article_id: str, body: str | None, signature=None) -> None:
-    """Index the body's MinHash (signature: body_signature(body) worked out already)."""
+def _index_minhash(article_id: str, body: str | None, signature=None) -> tuple:
+    """Index the body's MinHash (signature: body_signature(body) worked out already);
+    returns the signature and its buckets as indexed."""
     unindex_minhash(article_id)
-    signature_rows, band_rows = minhash_rows(
-        article_id, body_signature(body) if signature is None else signature)
+    if signature is None:
+        signature = body_signature(body)
+    signature_rows, band_rows = minhash_rows(article_id, signature)
     insert_rows(ArticleMinHash, signature_rows)
     insert_rows(ArticleBand, band_rows)
+    return signature, [row["bucket"] for row in band_rows]
 
 
 def annotate_duplicates(articles: list[Article]) -> list[Article]:
@@ -466,15 +471,17 @@ def insert_new(fresh: list[tuple]) -> list[Article]:
         return []
     require_writing()
     now = utc_now()
-    articles, entities, signatures, bands = [], [], [], []
+    articles, entities, signatures, bands, indexed = [], [], [], [], []
     for _data, columns, signature in fresh:
         article_id = str(uuid6.uuid7())
         articles.append(columns | {"id": article_id, "version": 1,
                                    "created_at": now, "updated_at": now})
-        entities += entity_rows(article_id, columns)
+        entity = entity_rows(article_id, columns)
+        entities += entity
         signature_rows, band_rows = minhash_rows(article_id, signature)
         signatures += signature_rows
         bands += band_rows
+        indexed.append((entity, signature, [row["bucket"] for row in band_rows]))
     per_source = Counter(row["source"] for row in articles)
     for domain in sorted(per_source):
         ensure_source(domain)
@@ -486,7 +493,8 @@ def insert_new(fresh: list[tuple]) -> list[Article]:
     for domain, number in sorted(per_source.items()):
         count(domain, number)
     stored = [Article(**row) for row in articles]
-    for article in stored:
+    for article, (entity, signature, buckets) in zip(stored, indexed, strict=True):
+        grouping.indexed(article, entity, (signature, buckets))
         record(article, "created")
     return stored
 
@@ -517,9 +525,10 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     if update_row(Article, changed, {"id": article.id, "version": article.version}) != 1:
         raise Problem(412, "The article changed while this request was being handled; "
                            "fetch it again and retry.", kind="edit-conflict")
-    _index_entities(article.id, columns)
+    entity = _index_entities(article.id, columns)
+    minhash = None
     if revived or columns["body"] != article.body:
-        _index_minhash(article.id, columns["body"], signature)
+        minhash = _index_minhash(article.id, columns["body"], signature)
     counts = [(columns["source"], +1)] if revived else []
     if not revived and article.source_id != columns["source"]:
         counts = [(article.source_id, -1), (columns["source"], +1)]
@@ -527,6 +536,7 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     for domain, change in sorted(counts):
         count(domain, change)
     updated = Article(id=article.id, created_at=article.created_at, **columns)
+    grouping.indexed(updated, entity, minhash)
     record(updated, "created" if revived else "updated", replaced=article)
     return updated
 
