@@ -14,8 +14,22 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.casefold().split())
 
 
-def _list(text: str) -> list[str]:
-    return text.split()
+def _phrases(text: str) -> list[str]:
+    """Phrases one a line, or several on a line between '|'."""
+    return [phrase.strip() for line in text.splitlines() for phrase in line.split("|")
+            if phrase.strip()]
+
+
+def _either(phrases: list[str]) -> str:
+    """A regex alternative of the phrases, longest first, any whitespace between words."""
+    return "|".join(r"\s+".join(re.escape(word) for word in phrase.split())
+                    for phrase in sorted(phrases, key=len, reverse=True))
+
+
+def _last_words(*groups: list[str]) -> frozenset[str]:
+    """The words a text before a name ends on where a pattern built of these groups may
+    match: each is a test that is cheap before the pattern is run."""
+    return frozenset(phrase.split()[-1].casefold() for group in groups for phrase in group)
 
 
 # A word's letters after its first; a plural possessive before a capital stays in the
@@ -166,13 +180,6 @@ OUTLET_HEADS = frozenset({"news", "times", "post", "press", "television", "tv", 
                            "herald", "tribune", "journal", "gazette", "daily", "telegraph",
                            "observer", "chronicle", "broadcasting", "channel", "wire",
                            "newspaper", "magazine", "monde", "figaro", "express"})
-CITE_BEFORE = re.compile(
-    r"(?:\b(?:told|to|by|with|according\s+to|quoted\s+by|cited\s+by|reported\s+by|in|on|"
-    r"selon|à|a\s+indiqué\s+à|a\s+déclaré\s+à|a\s+affirmé\s+à|a\s+rapporté|de|par|sur)"
-    r"(?:\s+(?:the|a|an|its|their|la|le|les|l'|l’))?(?:\s+[A-Z][\w-]*['’]s)?(?:\s+(?:official|state-run|state|semi-official|"
-    r"state-owned|private|local|news|agency|broadcaster|daily|newspaper|channel|"
-    r"television|outlet|agence|quotidien|chaîne|journal|portal|website|weekly|magazine|site|"
-    r"télévision|radio|tv)){0,3}\s*)$", re.IGNORECASE)
 # What the text says before it names an outlet's kind: 'told the news (portal X)', 'selon
 # le (quotidien économique X)'.
 CITED_DESCRIPTION = re.compile(
@@ -190,18 +197,8 @@ PERSON_AFTER = re.compile(
     r"stated|explained|insisted|argued|warned|noted|wrote|asked|declared|announced|"
     r"a\s+déclaré|a\s+dit|a\s+affirmé|a\s+indiqué|a\s+ajouté|estime|affirme)\b)",
     re.IGNORECASE)
-PERSON_WORDS = _words("said says to by selon with")
-PERSON_BEFORE = re.compile(r"(?:\b(?:said|says|according\s+to|by|selon|with)\s*)$",
-                            re.IGNORECASE)
 ACRONYM_DEFINED = re.compile(r"\(\s*([A-Z][A-Za-z&]{1,9})\s*\)")
 LEADING_ARTICLE = re.compile(r"^(?:the|la|le|les|l['’])\s*", re.IGNORECASE)
-# 'told CNBC', 'ILNA reported': an unknown name in an outlet's place.
-STRONG_CITE = re.compile(
-    r"\b(?:told|interview\s+with|entretien\s+avec|quoted\s+by|a\s+déclaré\s+à|a\s+indiqué\s+à|"
-    r"a\s+confié\s+à|contactée?s?\s+par|interrogée?s?\s+par|jointe?s?\s+par)(?:\s+(?:the|la|le|l['’]))?(?:\s+(?:official|state-run|state|"
-    r"semi-official|private|local|news|broadcaster|daily|newspaper|channel|television|"
-    r"outlet|magazine|weekly|quotidien|chaîne|hebdomadaire|journal|website)){0,3}\s*$",
-    re.IGNORECASE)
 # What an outlet does and an organisation seldom does: 'NDTV reported'.
 REPORTED = re.compile(r"^['’]?s?\s*(?:,\s*)?(?:reported|reports|quoted|broadcast|aired|"
                        r"rapporte|a\s+rapporté)\b", re.IGNORECASE)
@@ -224,8 +221,6 @@ ORG_NOUNS = _words("""
 ORG_DESCRIBED_AFTER = re.compile(
     r"^(?:['’]s)?\s+(?:shares|stock|chief\s+executive|CEO|chairman|chairwoman|"
     r"chief\s+financial\s+officer|CFO|board\s+of\s+directors|co-founder|founder)\b")
-PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|outside|across|around|into|à|en|près\s+de)"
-                           r"(?:\s+the)?\s*$", re.IGNORECASE)
 # A speech verb after a word used on its own: 'Saka said' makes Saka a surname.
 SPEECH_OPENINGS = (" said", " says", " told", " added", " noted", " warned", " argued",
                    " wrote", " a ", ", ", "\nsaid", "  ")
@@ -250,43 +245,73 @@ NOT_NAMES = frozenset({"ai", "gdp", "ceo", "pdg", "tv", "pm", "mp", "dna", "hiv"
                         "ceos", "mps", "evs", "ngo", "ngos", "un-", "it"})
 DIGIT = re.compile(r"\d")
 LETTERS_THEN_DIGITS = re.compile(r"[A-Z][A-Za-z]*\d{1,3}$")
+# Cues before and after a name, each word list written once: the pattern and the cheap
+# test of the word before a name that guards it are both built from it.
+_ARTICLES = _phrases("the | a | an | its | their | la | le | les | l' | l’")
+_OUTLET_KINDS = _phrases("""
+    official | state-run | state | semi-official | state-owned | private | local | news
+    agency | broadcaster | daily | newspaper | channel | television | outlet | agence
+    quotidien | chaîne | journal | portal | website | weekly | magazine | site | télévision
+    radio | tv""")
+# 'told the state-run', 'according to', 'selon l'': an outlet's name may follow.
+_CITE_CUES = _phrases("""
+    told | to | by | with | according to | quoted by | cited by | reported by | in | on
+    selon | à | a indiqué à | a déclaré à | a affirmé à | a rapporté | de | par | sur""")
+CITE_BEFORE = re.compile(
+    rf"(?:\b(?:{_either(_CITE_CUES)})(?:\s+(?:{_either(_ARTICLES)}))?"
+    rf"(?:\s+[A-Z][\w-]*['’]s)?(?:\s+(?:{_either(_OUTLET_KINDS)})){{0,3}}\s*)$",
+    re.IGNORECASE)
+CITE_BEFORE_LAST = _last_words(_CITE_CUES, _ARTICLES, _OUTLET_KINDS)
+# 'told CNBC', 'ILNA reported': an unknown name in an outlet's place.
+_STRONG_CUES = _phrases("""
+    told | interview with | entretien avec | quoted by | a déclaré à | a indiqué à
+    a confié à""") + [f"{verb}{ending} par" for verb in ("contacté", "interrogé", "joint")
+                      for ending in ("", "e", "s", "es")]
+_STRONG_ARTICLES = _phrases("the | la | le | l' | l’")
+_STRONG_KINDS = _phrases("""
+    official | state-run | state | semi-official | private | local | news | broadcaster
+    daily | newspaper | channel | television | outlet | magazine | weekly | quotidien
+    chaîne | hebdomadaire | journal | website""")
+STRONG_CITE = re.compile(
+    rf"\b(?:{_either(_STRONG_CUES)})(?:\s+(?:{_either(_STRONG_ARTICLES)}))?"
+    rf"(?:\s+(?:{_either(_STRONG_KINDS)})){{0,3}}\s*$", re.IGNORECASE)
+CITE_WORDS = _last_words(_STRONG_CUES, _STRONG_ARTICLES, _STRONG_KINDS)
+# 'said Saka', 'according to Saka': a person's name may follow.
+_PERSON_CUES = _phrases("said | says | according to | by | selon | with")
+PERSON_BEFORE = re.compile(rf"(?:\b(?:{_either(_PERSON_CUES)})\s*)$", re.IGNORECASE)
+PERSON_WORDS = _last_words(_PERSON_CUES)
+# 'in Geneva', 'near the …': a place may follow.
+_PLACE_CUES = _phrases("in | at | near | from | outside | across | around | into | à | en"
+                       " | près de")
+PLACE_BEFORE = re.compile(rf"\b(?:{_either(_PLACE_CUES)})(?:\s+the)?\s*$", re.IGNORECASE)
+PLACE_WORDS = _last_words(_PLACE_CUES, ["the"])
 # 'the daily Mwananchi', 'broadcaster TVN24', 'news agency Petra', 'the news portal
 # Malaysiakini', 'le quotidien économique Valor': an outlet named.
+_DESCRIPTIONS = _phrases("""
+    news agency | press agency | daily | newspaper | broadcaster | weekly | channel
+    television | radio | website | outlet | tabloid | magazine | portal | quotidien
+    hebdomadaire | chaîne | site | télévision | journal""")
+_DESCRIBING = _phrases("""
+    news | économique | publique | public | privée | privé | nationale | national
+    officielle | officiel | d'État | d’État | d'Etat | d’Etat | d'information
+    d’information | en ligne""")
 DESCRIBED_BEFORE = re.compile(
-    r"\b(?:(?:news|press)\s+agency|daily|newspaper|broadcaster|weekly|channel|television|radio|website|"
-    r"outlet|tabloid|magazine|portal|quotidien|hebdomadaire|chaîne|site|télévision|"
-    r"journal)(?:\s+(?:news|économique|publique|public|privée?|nationale?|officielle?|"
-    r"d['’](?:État|Etat|information)|en\s+ligne))?\s+$", re.IGNORECASE)
-# The word before an outlet's name where the text says what the outlet is.
-DESCRIBED_PREV = _words("""
-    agency daily newspaper broadcaster weekly channel television radio website outlet
-    tabloid magazine portal quotidien hebdomadaire chaîne site télévision journal news
-    économique publique public privée privé nationale national officielle officiel
-    d'État d’État d'Etat d’Etat d'information d’information ligne""")
-# How what follows an outlet's name opens: 'the Herald newspaper', 'Mwananchi, a daily'.
-DESCRIBED_AFTER_OPENINGS = (*(f" {word}" for word in _list("""
-    newspaper daily channel broadcaster television tv radio agency news website weekly
-    magazine portal business financial sport online state private""")), ", a ", ", an ",
-                            ", the ")
-# The last word before a name where CITE_BEFORE may match.
-CITE_BEFORE_LAST = frozenset(_list("""
-    told to by with in on selon à rapporté de par sur the a an its their la le les l' l’
-    official state-run state semi-official state-owned private local news agency
-    broadcaster daily newspaper channel television outlet agence quotidien chaîne
-    journal portal website weekly magazine site télévision radio tv"""))
-PLACE_WORDS = _words("in at near from outside across around into à en de the")
-# The word before a name where STRONG_CITE may match: 'told', 'with the', 'par l''.
-CITE_WORDS = _words("""
-    told with avec by à par the la le official state-run state semi-official private
-    local news broadcaster daily newspaper channel television outlet magazine weekly
-    quotidien chaîne hebdomadaire journal website""")
+    rf"\b(?:{_either(_DESCRIPTIONS)})(?:\s+(?:{_either(_DESCRIBING)}))?\s+$", re.IGNORECASE)
+DESCRIBED_PREV = _last_words(_DESCRIPTIONS, _DESCRIBING)
 # 'the Herald newspaper', 'the Libya Al-Ahrar channel', 'its Amaq news agency',
 # 'Mwananchi, a Swahili-language daily,'
+_KINDS_AFTER = _phrases("""
+    newspaper | daily | channel | broadcaster | television | tv | radio | agency | news agency
+    website | weekly | magazine | portal | news portal | news website""")
+_DESCRIBING_AFTER = _phrases("business | financial | sports | sport | news | online | state"
+                             " | private")
 DESCRIBED_AFTER = re.compile(
-    r"^(?:\s+|,\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,2})(?:(?:business|financial|sports?|"
-    r"news|online|state|private|[\w]+-language)\s+)?(?:newspaper|daily|channel|"
-    r"broadcaster|television|tv|radio|agency|news\s+agency|website|weekly|magazine|"
-    r"portal|news\s+portal|news\s+website)\b,?", re.IGNORECASE)
+    rf"^(?:\s+|,\s+(?:a|an|the)\s+(?:[\w-]+\s+){{0,2}})(?:(?:{_either(_DESCRIBING_AFTER)}"
+    rf"|\w+-language)\s+)?(?:{_either(_KINDS_AFTER)})\b,?", re.IGNORECASE)
+# How what follows an outlet's name opens where DESCRIBED_AFTER may match.
+DESCRIBED_AFTER_OPENINGS = (
+    *sorted({f" {phrase.split()[0]}" for phrase in _KINDS_AFTER + _DESCRIBING_AFTER}),
+    ", a ", ", an ", ", the ")
 NAMES_WITH_S = frozenset({"People", "Children", "Women", "Workers", "Men", "Veterans"})
 GENERIC_PLACE_WORDS = frozenset({"province", "provinces", "state", "region", "district",
                                   "county", "city", "governorate", "prefecture", "oblast",
