@@ -36,11 +36,10 @@ import struct
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
-import stopwordsiso
 import uuid6
 
 from . import similarity
@@ -50,6 +49,7 @@ from .models import (
     StoryArticle,
     index_key,
 )
+from .text.gazetteer import stop_words
 
 WINDOW = timedelta(hours=72)
 MAX_SPAN = timedelta(days=7)
@@ -66,18 +66,13 @@ _STOP_LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl", "ru", "ar", "fa", "
 _WORD = re.compile(r"\w{4,}")
 
 
-@cache
-def _stop_words() -> frozenset[str]:
-    return frozenset(word.casefold() for word in stopwordsiso.stopwords(list(_STOP_LANGUAGES)))
-
-
 def keywords(headline: str, summary: str | None, body: str | None) -> frozenset[str]:
     """The words that say what an article is about, folded: a plural's s dropped."""
     # Split off the lead alone: splitting a whole body cost more than the rest of this.
     lead = " ".join((body or "").split(None, LEAD_WORDS)[:LEAD_WORDS])
     # Each distinct word once: the same words come back many times in a text.
     words = set(_WORD.findall(f"{headline} {summary or ''} {lead}".casefold()))
-    words -= _stop_words()
+    words -= stop_words(_STOP_LANGUAGES)
     return frozenset(word[:-1] if word.endswith("s") and len(word) > 4 else word
                      for word in words if not word.isdigit())
 

@@ -24,6 +24,7 @@ from .gazetteer import Place
 VERSION = 2
 FIELDS = ("people", "places", "organisations", "cited_sources")
 _MAX_CHARS = 200_000  # the first 200,000 characters name whom a story is about
+_FUNCTION_LANGUAGES = ("en", "fr")  # the languages the rules read
 
 _LONG_FORM_CHARS = 300
 _MAX_RUN_CHARS = 300
@@ -418,11 +419,23 @@ def _split_parts(tokens: tuple[str, ...], length: int):
 def _rest_after(span: _Span, offset: int) -> _Span | None:
     """What is left of a span once the words before offset were read with a name before
     it: 'and the Oil and Gas Development Company' after 'Industry and Energy'."""
-    position, tokens = span.start, list(span.tokens)
-    while tokens and (position < offset or tokens[0] in cues.CONNECTORS
-                      or tokens[0] in ("and", "et", "&")):
-        position += len(tokens.pop(0)) + 1
-    return _Span(tuple(tokens), position, span.end, False) if tokens else None
+    starts = _starts(span)
+    first = 0
+    while first < len(span.tokens) and (
+            starts[first] < offset or span.tokens[first] in cues.CONNECTORS
+            or span.tokens[first] in ("and", "et", "&")):
+        first += 1
+    return _Span(span.tokens[first:], starts[first], span.end, False) if (
+        first < len(span.tokens)) else None
+
+
+def _starts(span: _Span) -> list[int]:
+    """Where each of a span's words starts in the text (its words one space apart, as
+    a run's are but for tabs and repeated spaces)."""
+    starts = [span.start]
+    for token in span.tokens[:-1]:
+        starts.append(starts[-1] + len(token) + 1)
+    return starts
 
 
 def _retrim(part: _Span) -> list[_Span]:
@@ -432,9 +445,7 @@ def _retrim(part: _Span) -> list[_Span]:
     trimmed = _trim(tuple(part.tokens), False)
     if trimmed is None:
         return []
-    starts = [part.start]
-    for token in part.tokens[:-1]:
-        starts.append(starts[-1] + len(token) + 1)
+    starts = _starts(part)
     first, last, words, _, title, office = trimmed
     names = []
     if office is not None:
@@ -778,16 +789,17 @@ def _opens_no_name(words: list[str], head: str, opens: bool) -> bool:
             and not (head not in gazetteer.everyday_words("en")
                      and words[0] in gazetteer.companies())
             and not (len(words) > 1 and gazetteer.candidates(" ".join(words[:2])))
-            and not (len(words) > 1 and head not in _stop_words() and (
-                words[1].casefold() in cues.ORG_HEADS or (words[-1].casefold() in cues.ORG_HEADS
-                and not any(word in cues.CONNECTORS for word in words)))))
+            and not _opens_institution(words, head))
 
 
-@lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    import stopwordsiso
-
-    return frozenset(word.casefold() for word in stopwordsiso.stopwords(["en", "fr"]))
+def _opens_institution(words: list[str], head: str) -> bool:
+    """'Amnesty International', 'Human Rights Watch': a word that is no function word,
+    before an institution word or opening a name that ends on one without 'of'."""
+    if len(words) < 2 or head in gazetteer.stop_words(_FUNCTION_LANGUAGES):
+        return False
+    return words[1].casefold() in cues.ORG_HEADS or (
+        words[-1].casefold() in cues.ORG_HEADS
+        and not any(word in cues.CONNECTORS for word in words))
 
 
 @lru_cache(maxsize=65536)

@@ -133,6 +133,14 @@ def known_words() -> frozenset[str]:
 
 
 @cache
+def stop_words(languages: tuple[str, ...]) -> frozenset[str]:
+    """The function words of these languages (ISO 639-1 codes), folded (stopwordsiso)."""
+    import stopwordsiso
+
+    return frozenset(word.casefold() for word in stopwordsiso.stopwords(list(languages)))
+
+
+@cache
 def companies() -> frozenset[str]:
     """Listed companies by the names wire copy uses ('Rio Tinto', 'Boeing', 'Apple')."""
     return frozenset(_lines("companies.txt.gz"))
