@@ -92,13 +92,14 @@ def extraction_per_thousand_words(article_words: int = 0) -> float:
     from bench.entities import load
 
     items = [extract(item["text"]) for name in ("dev", "heldout") for item in load(name)]
-    texts, joined = [], []
+    texts, joined, joined_words = [], [], 0
     for item in items:
         joined.append(item)
-        if sum(len(f"{i['headline']} {i['body']}".split()) for i in joined) >= article_words:
+        joined_words += len(f"{item['headline']} {item['body']}".split())
+        if joined_words >= article_words:
             texts.append((joined[0]["headline"], "\n".join(i["body"] for i in joined),
                           joined[0]["dateline"]))
-            joined = []
+            joined, joined_words = [], 0
     words = sum(len(f"{headline} {body}".split()) for headline, body, _ in texts)
     for headline, body, dateline in texts:  # warm: the gazetteer loads once per process
         extract_entities(headline, body, dateline, "en")
