@@ -117,14 +117,16 @@ class _Reader:
         tokens = span.tokens
         name = _name(tokens)
         joined, folded = name.joined, name.folded
-        before = self.text[max(0, span.start - 60):span.start]
-        after = self.text[span.end:span.end + 60]
+        start, end = span.start, span.end
+        before = self.text[start - 60 if start > 60 else 0:start]
+        after = self.text[end:end + 60]
         # The word before the name, which every cue before a name ends on.
         tail = before[-30:].rstrip()
-        last = tail[max(tail.rfind(" "), tail.rfind("\n")) + 1:].casefold()
+        space, newline = tail.rfind(" "), tail.rfind("\n")
+        last = tail[(space if space > newline else newline) + 1:].casefold()
         spaced = before[-1:].isspace()
-        if (self.long_forms and span.start < self.long_forms_end and any(
-                start <= span.start and span.end <= end for start, end in self.long_forms)):
+        if start < self.long_forms_end and any(
+                first <= start and end <= final for first, final in self.long_forms):
             return  # inside a long form spelled out before its acronym: read as one
         alias = cues.ALIAS_BEFORE.search(before) if name.acronym and len(tokens) == 1 and (
             before.endswith("(") or last in ("as", "called")) else None
@@ -698,11 +700,13 @@ def _title(written: str) -> str:
 
 def _spans(text: str):
     """Runs of capitalised words, cut free of what opens a sentence or names a role."""
-    for match in cues.RUN.finditer(text):
-        if match.end() - match.start() > _MAX_RUN_CHARS:
+    runs = cues.RUN if cues.PREFIXED.search(text) else cues.RUN_FROM_CAPITAL
+    for match in runs.finditer(text):
+        run = match[0]
+        if len(run) > _MAX_RUN_CHARS:
             continue  # a line in capitals, a hostile run: no name is this long
         at = match.start()
-        for first, last, words, opens, title in _run_spans(match[0], text[max(0, at - 3):at]):
+        for first, last, words, opens, title in _run_spans(run, text[at - 3 if at > 3 else 0:at]):
             yield _Span(words, at + first, at + last, opens, title)
 
 
