@@ -265,6 +265,17 @@ def test_surnames_fold_into_the_fullest_name_and_titles_fall_away():
     assert found.people == ["Ana Ruiz", "Tomas Berg"]
 
 
+def test_names_opening_in_lower_case_are_found_beside_names_opening_on_capitals():
+    found = extract_entities("x", "Egyptian President Abdel Fattah el-Sisi met Bashar "
+                                  "al-Assad in Cairo. al-Assad said the talks went well.")
+    plain = extract_entities("x", "President Ana Ruiz met Tomas Berg in Cairo. Berg said "
+                                  "the talks went well.")
+
+    assert found.people == ["Abdel Fattah el-Sisi", "Bashar al-Assad"]
+    assert plain.people == ["Ana Ruiz", "Tomas Berg"]
+    assert found.places == plain.places == ["Cairo"]
+
+
 def test_an_acronym_folds_into_the_long_form_the_text_gives():
     found = extract_entities("x", "The International Atomic Energy Agency (IAEA) said on "
                                   "Monday that IAEA inspectors would return. NATO agreed.")
