@@ -274,6 +274,8 @@ def test_names_opening_in_lower_case_are_found_beside_names_opening_on_capitals(
     assert found.people == ["Abdel Fattah el-Sisi", "Bashar al-Assad"]
     assert plain.people == ["Ana Ruiz", "Tomas Berg"]
     assert found.places == plain.places == ["Cairo"]
+    assert extract_entities("x", "Officials said al-Shabaab fighters attacked the base."
+                            ).organisations == ["al-Shabaab"]
 
 
 def test_an_acronym_folds_into_the_long_form_the_text_gives():
