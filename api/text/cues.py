@@ -58,14 +58,16 @@ CONNECTORS = frozenset({"of", "the", "for", "and", "de", "du", "des", "la", "le"
 _MORE_WORDS = (r"(?:[ \t]+(?:(?:" + "|".join(sorted(CONNECTORS, key=len, reverse=True))
                + r")[ \t]+)*" + CAPITALISED + ")*")
 RUN = re.compile(CAPITALISED + _MORE_WORDS)
-# The same runs where none opens with 'l'', 'd'', 'al-' or 'el-' (a text without
-# PREFIXED): opening on capitals alone, the regex engine skips the many a, d, e and l
-# letters that RUN must stop at, a third of its time.
-RUN_FROM_CAPITAL = re.compile(rf"[{UPPER}](?<![\w.'’-].)" + WORD_REST + _MORE_WORDS)
-# Where a run may open in lower case: the mark of "l'Élysée", "d'Ivoire", "al-Assad",
-# "el-Sisi" after no letter, as CAPITALISED allows them.
-PREFIXED = re.compile(rf"[-'’](?:(?<=[ld]['’])(?<![\w.'’-][ld]['’])(?=[{UPPER}])"
-                      r"|(?<=a[lsdn]-|el-)(?<![\w.'’-]a[lsdn]-|[\w.'’-]el-)(?=[A-Z]))")
+# The same runs found faster: opening on capitals alone, the regex engine skips the many
+# a, d, e and l letters that RUN must stop at, a third of its time. A run that opens
+# on "l'", "d'", "al-" or "el-" ("l'Élysée", "al-Assad") is found at its capital, where
+# the prefix before it allows it; its prefix is the two or three characters before.
+_NOT_AFTER = r"[\w.'’-]"
+RUN_FROM_CAPITAL = re.compile(
+    rf"[{UPPER}](?:(?<!{_NOT_AFTER}.)|(?<=(?<!{_NOT_AFTER})[ld]['’].)"
+    rf"|(?<=(?<!{_NOT_AFTER})a[lsdn]-[A-Z])|(?<=(?<!{_NOT_AFTER})el-[A-Z]))"
+    + WORD_REST + _MORE_WORDS)
+PREFIX_MARKS = "-'’"
 # Capitalised, yet never part of a name.
 CALENDAR = _words("""
     Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March

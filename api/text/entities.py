@@ -700,12 +700,13 @@ def _title(written: str) -> str:
 
 def _spans(text: str):
     """Runs of capitalised words, cut free of what opens a sentence or names a role."""
-    runs = cues.RUN if cues.PREFIXED.search(text) else cues.RUN_FROM_CAPITAL
-    for match in runs.finditer(text):
-        run = match[0]
-        if len(run) > _MAX_RUN_CHARS:
+    for match in cues.RUN_FROM_CAPITAL.finditer(text):
+        at, end = match.span()
+        if at and text[at - 1] in cues.PREFIX_MARKS:  # 'al-Assad', "l'Élysée"
+            at -= 3 if text[at - 1] == "-" else 2
+        if end - at > _MAX_RUN_CHARS:
             continue  # a line in capitals, a hostile run: no name is this long
-        at = match.start()
+        run = text[at:end]
         for first, last, words, opens, title in _run_spans(run, text[at - 3 if at > 3 else 0:at]):
             yield _Span(words, at + first, at + last, opens, title)
 
