@@ -595,12 +595,12 @@ def _is_demonym_phrase(tokens: tuple[str, ...]) -> bool:
 def _cited_before(before: str, last: str) -> bool:
     """'told the', 'according to', 'Iran's', 'state-run': an outlet's name may follow."""
     return (last in cues.CITE_BEFORE_LAST or last.endswith(("'s", "’s"))) and (
-        cues.CITE_BEFORE.search(before) is not None)
+        cues.CITE_BEFORE.match(before[::-1]) is not None)
 
 
 def _strongly_cited(before: str, last: str) -> bool:
     return (last in cues.CITE_WORDS or before.endswith(("l'", "l’"))) and (
-        cues.STRONG_CITE.search(before) is not None)
+        cues.STRONG_CITE.match(before[::-1]) is not None)
 
 
 def _placed_before(before: str, last: str) -> bool:
