@@ -141,7 +141,7 @@ class _Reader:
             return
         if name.of_not_and and self._person_of(span):
             return
-        if not whole and len(tokens) > 1 and not name.one_name:
+        if not whole and not name.one_name:
             parts = _split_span(span)
             if len(parts) > 1:
                 for part in parts:
@@ -638,7 +638,7 @@ class _Name(NamedTuple):
     folded: str
     acronym: bool
     of_not_and: bool  # 'Paolo Reyes of …', not 'Ana and Luis of …'
-    one_name: bool
+    one_name: bool  # read whole: no 'and' or hyphen in it parts names ('Ana Ruiz')
     outlet: str | None
     known_org: bool
     outlet_word: bool  # 'Times of Israel', 'Daily Trust'
@@ -662,7 +662,8 @@ def _name(tokens: tuple[str, ...]) -> _Name:
     return _Name(
         joined, folded, _is_acronym(joined),
         "of" in tokens and not ("and" in tokens or "&" in tokens),
-        not several or _one_name(tokens, folded), _outlet(joined),
+        not several or _one_name(tokens, folded) or _split_parts(tokens, 0) is None,
+        _outlet(joined),
         folded in cues.KNOWN_ORGS,
         several and _outlet_word(tokens) and folded not in cues.KNOWN_ORGS,
         demonym, demonym or folded in cues.NOT_NAMES or _is_event(tokens),
