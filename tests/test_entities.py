@@ -278,6 +278,18 @@ def test_names_opening_in_lower_case_are_found_beside_names_opening_on_capitals(
                             ).organisations == ["al-Shabaab"]
 
 
+def test_the_particle_d_inside_a_name_stays_in_it():
+    french = extract_entities("x", "Le président de la Côte d'Ivoire, Alassane Ouattara, "
+                                   "a déclaré lundi à Abidjan que le scrutin aurait lieu.")
+    english = extract_entities("x", "Former president Valéry Giscard d'Estaing spoke in "
+                                    "Paris. Giscard d'Estaing said Cote d\u2019Ivoire would vote.")
+
+    assert french.places == ["Ivory Coast", "Abidjan"]
+    assert french.organisations == []
+    assert english.people == ["Valéry Giscard d'Estaing"]
+    assert english.places == ["Paris", "Ivory Coast"]
+
+
 def test_an_acronym_folds_into_the_long_form_the_text_gives():
     found = extract_entities("x", "The International Atomic Energy Agency (IAEA) said on "
                                   "Monday that IAEA inspectors would return. NATO agreed.")

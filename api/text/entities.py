@@ -21,7 +21,7 @@ from typing import NamedTuple
 from . import cues, gazetteer
 from .gazetteer import Place
 
-VERSION = 2
+VERSION = 3
 FIELDS = ("people", "places", "organisations", "cited_sources")
 _MAX_CHARS = 200_000  # the first 200,000 characters name whom a story is about
 _FUNCTION_LANGUAGES = ("en", "fr")  # the languages the rules read
@@ -814,9 +814,10 @@ def _trim(raw: tuple[str, ...], opens: bool):
     after shedding what opens a sentence, demonyms and titles; None when nothing is
     left. office: (first, last, words) of an institution named before a person's
     office ('NATO' in 'NATO Secretary General Mark Rutte'), or None."""
-    # A possessive inside a name stays: 'Republican People's Party', 'Workers' Party'.
-    words = [w if w.endswith(("'s", "’s", "s'", "s’")) and i < len(raw) - 1 else _bare(w)
-             for i, w in enumerate(raw)]
+    # A possessive inside a name stays: 'Republican People's Party', 'Workers' Party'; so
+    # does the particle d' after its first word: 'Côte d'Ivoire', 'Giscard d'Estaing'.
+    words = [w if w.endswith(("'s", "’s", "s'", "s’")) and i < len(raw) - 1
+             else _bare(w, particle=i > 0) for i, w in enumerate(raw)]
     first, title = 0, False
     while words:
         head = words[0].casefold()
@@ -861,13 +862,13 @@ def _trim(raw: tuple[str, ...], opens: bool):
     return first, first + len(words) - 1, tuple(words), opens, title, office
 
 
-def _bare(word: str) -> str:
-    """The word without a possessive or a French elision."""
+def _bare(word: str, particle: bool = False) -> str:
+    """The word without a possessive or a French elision; particle: d' stays."""
     if word.endswith(("'s", "’s")):
         word = word[:-2]
     elif word.endswith(("'", "’")):
         word = word[:-1]
-    if len(word) > 2 and word[1] in "'’" and word[0] in "lLdD":
+    if len(word) > 2 and word[1] in "'’" and word[0] in ("lL" if particle else "lLdD"):
         word = word[2:]
     return word
 
