@@ -48,7 +48,7 @@ def test_a_raw_item_comes_back_with_its_people_places_organisations_and_outlets(
     assert article["cited_sources"] == ["Reuters"]
     assert article["entity_basis"] == {"people": "extracted", "places": "extracted",
                                        "organisations": "extracted",
-                                       "cited_sources": "extracted", "extractor": "2"}
+                                       "cited_sources": "extracted", "extractor": "3"}
 
 
 def test_a_raw_item_from_a_country_code_domain_is_read_in_that_countrys_zone(client):
@@ -106,7 +106,7 @@ def test_a_list_the_client_sends_is_stored_as_sent_and_the_others_extracted(clie
     assert article["organisations"] == ["United Nations"]
     assert article["entity_basis"] == {"people": "stated", "places": "extracted",
                                        "organisations": "extracted",
-                                       "cited_sources": "stated", "extractor": "2"}
+                                       "cited_sources": "stated", "extractor": "3"}
 
 
 def test_every_list_sent_means_nothing_is_extracted(client):
@@ -497,7 +497,7 @@ def test_an_upgrade_leaves_old_empty_lists_for_enrich_and_keeps_named_ones(
     enriched = client.get(f"/articles/{older['id']}").json
     assert enriched["people"] == ["Maria Lopez"]
     assert enriched["version"] == 2
-    assert enriched["entity_basis"]["extractor"] == "2"
+    assert enriched["entity_basis"]["extractor"] == "3"
     # Read again but unchanged: same document, same ETag, and now in the country index.
     assert client.get(f"/articles/{named['id']}").json == named_before
     assert {a["id"] for a in client.get("/articles?country=QA").json["items"]} == {
