@@ -1,4 +1,23 @@
-"""Dateline: a REST API for news-article metadata."""
+"""Dateline: a REST API for news-article metadata.
+
+Each folder is a room; a room imports only the rooms listed before it, and any room
+imports `api.errors`, the one shape of every error (RFC 9457):
+
+- `text`: reading text: raw items to fields, language, entities, the gazetteer,
+  near-duplicate signatures. Knows nothing of the database or HTTP.
+- `storage`: the database: opening it, the models, the migrations.
+- `writing`: how an article is written: the store, the bulk writer, preconditions,
+  revisions and the change feed's order (journal), story grouping, backups.
+- `reading`: how articles are found: filtered lists, each backend's full-text search,
+  keyset pagination.
+- `webhooks`: alerts: subscriptions' matching, signing and delivery.
+- `web`: HTTP plumbing every resource shares: bodies and negotiation, the OpenAPI
+  document's shapes, keys, rate limits, idempotency, logs and metrics.
+- `resources`: one blueprint per resource, the views.
+
+At the top: the app factory (`app`), settings (`config`), the `dateline` command
+(`cli`, with `transfer` for its files) and the gunicorn server (`server`, `worker`).
+"""
 
 
 def create_app(test_config=None):
@@ -7,7 +26,7 @@ def create_app(test_config=None):
     Imported on call, so `dateline serve` can prepare the metrics directory before
     any worker loads the app and its metrics.
     """
-    from .app import create_app as build
+    from api.app import create_app as build
 
     return build(test_config)
 

@@ -9,9 +9,10 @@ from flask import Flask, g, request
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import (
+from api.config import load_settings
+from api.errors import register_error_handlers
+from api.resources import (
     articles,
-    auth,
     batch,
     changes,
     docs,
@@ -24,15 +25,14 @@ from . import (
     takedown,
     timelines,
 )
-from .config import load_settings
-from .db import database, open_database, reading_replica
-from .errors import register_error_handlers
-from .http import FastJSONProvider, assign_request_id, install_converters, install_http_hooks
-from .limits import install_rate_limits
-from .logs import configure_logging
-from .observability import install_observability
-from .spec import API_DESCRIPTION, API_TITLE, API_VERSION, OPENAPI_VERSION, Api
-from .text import gazetteer
+from api.storage.db import database, open_database, reading_replica
+from api.text import gazetteer
+from api.web import auth
+from api.web.http import FastJSONProvider, assign_request_id, install_converters, install_http_hooks
+from api.web.limits import install_rate_limits
+from api.web.logs import configure_logging
+from api.web.observability import install_observability
+from api.web.spec import API_DESCRIPTION, API_TITLE, API_VERSION, OPENAPI_VERSION, Api
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

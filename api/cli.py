@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import click
 
-from .config import ConfigError, load_settings
+from api.config import ConfigError, load_settings
 
 
 def _settings() -> dict:
@@ -20,7 +20,7 @@ def _settings() -> dict:
 
 
 def _database(settings: dict):
-    from .db import open_database
+    from api.storage.db import open_database
     return open_database(settings["DATABASE_URL"], pool_size=1,
                          synchronous=settings["SQLITE_SYNCHRONOUS"])
 
@@ -37,8 +37,8 @@ def main():
               help="Worker processes [DATELINE_WORKERS, 2].")
 def serve(host, port, workers):
     """Run the API under gunicorn, applying pending migrations first."""
-    from .migrations import pending_migrations, upgrade
-    from .server import run
+    from api.server import run
+    from api.storage.migrations import pending_migrations, upgrade
 
     settings = _settings()
     db = _database(settings)
@@ -53,7 +53,7 @@ def serve(host, port, workers):
         _first_write_key(db)
     # Close for real: a pooled connection would be inherited by every forked worker.
     db.close_all()
-    from .backup import serving
+    from api.writing.backup import serving
     with serving(settings["DATABASE_URL"]):  # `dateline restore` refuses meanwhile
         run(host or settings["HOST"], port or settings["PORT"],
             workers or settings["WORKERS"])
@@ -63,10 +63,10 @@ def _first_write_key(db) -> None:
     """Writes always need a key: with no usable one stored, make one and show it once."""
     import secrets
 
-    from .auth import create_key, has_usable_keys
-    from .db import database
-    from .errors import Problem
-    from .models import ApiKey
+    from api.errors import Problem
+    from api.storage.db import database
+    from api.storage.models import ApiKey
+    from api.web.auth import create_key, has_usable_keys
 
     database.initialize(db)
     if has_usable_keys():
@@ -84,8 +84,8 @@ def _first_write_key(db) -> None:
 
 @contextmanager
 def _keys_database():
-    from .db import database
-    from .migrations import upgrade
+    from api.storage.db import database
+    from api.storage.migrations import upgrade
 
     settings = _settings()
     database.initialize(_database(settings))
@@ -105,8 +105,8 @@ def keys():
 @click.option("--name", required=True, help="A unique label for the key.")
 def keys_create(scope, name):
     """Create a key and print its secret (last line), which is never shown again."""
-    from .auth import create_key
-    from .errors import Problem
+    from api.errors import Problem
+    from api.web.auth import create_key
 
     with _keys_database():
         try:
@@ -120,7 +120,7 @@ def keys_create(scope, name):
 @keys.command("list")
 def keys_list():
     """List keys: id, name, scope, created, revoked."""
-    from .models import ApiKey
+    from api.storage.models import ApiKey
 
     with _keys_database():
         for key in ApiKey.select().order_by(ApiKey.created_at, ApiKey.id):
@@ -133,8 +133,8 @@ def keys_list():
 @click.argument("id_or_name")
 def keys_revoke(id_or_name):
     """Revoke a key by id or name."""
-    from .auth import revoke_key
-    from .errors import Problem
+    from api.errors import Problem
+    from api.web.auth import revoke_key
 
     with _keys_database():
         try:
@@ -152,7 +152,7 @@ def db():
 @db.command("upgrade")
 def db_upgrade():
     """Apply pending schema migrations."""
-    from .migrations import upgrade
+    from api.storage.migrations import upgrade
 
     database = _database(_settings())
     with database.connection_context():
@@ -166,7 +166,7 @@ def db_upgrade():
 @db.command("status")
 def db_status():
     """List applied and pending schema migrations."""
-    from .migrations import all_migrations, applied_versions
+    from api.storage.migrations import all_migrations, applied_versions
 
     database = _database(_settings())
     with database.connection_context():
@@ -180,7 +180,7 @@ def db_status():
 def db_new_feed_epoch():
     """Start a new change-feed epoch (after restoring PostgreSQL from a dump): clients
     holding a position from before are told to resync (410)."""
-    from .journal import new_feed_epoch
+    from api.writing.journal import new_feed_epoch
 
     _app_with_database()
     click.echo(f"feed epoch is now {new_feed_epoch()}")
@@ -190,7 +190,7 @@ def db_new_feed_epoch():
 def _copying(label: str):
     """A progress callback drawing a bar on stderr; a BackupError inside ends the
     command with its message."""
-    from .backup import BackupError
+    from api.writing.backup import BackupError
 
     bar = None
 
@@ -214,7 +214,7 @@ def _copying(label: str):
 @click.argument("path", type=click.Path(dir_okay=False, path_type=pathlib.Path))
 def backup(path):
     """Write a consistent copy of the SQLite database to PATH while it serves."""
-    from .backup import back_up
+    from api.writing.backup import back_up
 
     with _copying("Backing up") as report:
         pages = back_up(_settings()["DATABASE_URL"], path, report)
@@ -226,7 +226,7 @@ def backup(path):
 def restore(path):
     """Replace the SQLite database with the backup at PATH (stop the server first); the
     change feed starts a new epoch, so mirrors resync."""
-    from .backup import restore as put_back
+    from api.writing.backup import restore as put_back
 
     with _copying("Restoring") as report:
         epoch = put_back(_settings()["DATABASE_URL"], path, report)
@@ -236,10 +236,10 @@ def restore(path):
 def _app_with_database():
     """An app bound to the configured database, migrated, with an open connection, and
     the database marked in use until the command ends (`dateline restore` waits)."""
-    from .app import create_app
-    from .backup import serving
-    from .db import database
-    from .migrations import upgrade
+    from api.app import create_app
+    from api.storage.db import database
+    from api.storage.migrations import upgrade
+    from api.writing.backup import serving
 
     settings = _settings()
     click.get_current_context().with_resource(serving(settings["DATABASE_URL"]))
@@ -268,11 +268,11 @@ def import_(paths, batch_size, jobs, commit_every):
     import contextlib
     import os
 
-    from .batch import write_prepared
-    from .db import bulk_loading, refresh_statistics
-    from .journal import writing
-    from .preconditions import Preconditions
-    from .transfer import article_files, items_of, prepared_chunks
+    from api.resources.batch import write_prepared
+    from api.storage.db import bulk_loading, refresh_statistics
+    from api.transfer import article_files, items_of, prepared_chunks
+    from api.writing.journal import writing
+    from api.writing.preconditions import Preconditions
 
     _app_with_database()
     files = article_files(list(paths))
@@ -312,8 +312,8 @@ def import_(paths, batch_size, jobs, commit_every):
 def _run_over(label: str, select, work) -> None:
     """Run work(article_id) on each article select(query) finds, in id order, a page of
     ids at a time (constant memory); work returns whether it wrote a version."""
-    from .errors import Problem
-    from .models import Article
+    from api.errors import Problem
+    from api.storage.models import Article
 
     total = select(Article.select(Article.id)).count()
     written, last = 0, ""
@@ -349,8 +349,8 @@ def enrich(since, everything):
     change-feed entry, is written only where one changes; lists a client stated are
     never touched. Every article read gets its name index (the country filter too)
     brought up to date. Interrupted, the same command goes on where it stopped."""
-    from .models import Article
-    from .store import ENTITY_EXTRACTOR, extract_again
+    from api.storage.models import Article
+    from api.writing.store import ENTITY_EXTRACTOR, extract_again
 
     _app_with_database()
 
@@ -372,8 +372,8 @@ def rezone(domain):
     Setting or changing a source's time_zone does not move instants already stored; run
     this afterwards. Times the text gave with an offset stay; each article whose instant
     moves gets a new version (with revision and change-feed entry)."""
-    from .models import Article, Source
-    from .store import read_again_in_zone
+    from api.storage.models import Article, Source
+    from api.writing.store import read_again_in_zone
 
     app = _app_with_database()
     source = Source.get_or_none(Source.domain == domain)
@@ -403,8 +403,8 @@ def stories_rebuild():
     without stories, or after changing how grouping works. Every story gets a new id.
     Writes may go on meanwhile: an article written during the run is grouped when it
     arrives and may then be grouped again by the run."""
-    from .models import Article
-    from .stories import rebuild
+    from api.resources.stories import rebuild
+    from api.storage.models import Article
 
     _app_with_database()
     total = Article.select().where(Article.deleted_at.is_null()).count()
@@ -419,7 +419,7 @@ def stories_rebuild():
               default="-", help="File to write [standard output].")
 def export(output):
     """Write every article as NDJSON, streaming in constant memory."""
-    from .transfer import export_lines
+    from api.transfer import export_lines
 
     _app_with_database()
     for line in export_lines():
@@ -430,8 +430,8 @@ def export(output):
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write.")
 def openapi(output):
     """Print the OpenAPI document (YAML) generated from the code."""
-    from .app import create_app
-    from .spec import spec_yaml
+    from api.app import create_app
+    from api.web.spec import spec_yaml
 
     text = spec_yaml(create_app({"DATABASE_URL": "sqlite:///:memory:"}))
     if output:

@@ -21,8 +21,8 @@ class DatelineServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
-        from .app import create_app
-        from .webhooks import start_deliverer
+        from api.app import create_app
+        from api.webhooks import start_deliverer
 
         app = create_app()
         start_deliverer(app)  # here, in each worker: a thread does not survive a fork
@@ -68,7 +68,7 @@ def answer_unparsed_requests_as_problems() -> None:
     sends is a problem document, so these are too."""
     from gunicorn import util
 
-    from .errors import PROBLEM_JSON
+    from api.errors import PROBLEM_JSON
 
     if getattr(util.write_error, "writes_problems", False):
         return
@@ -95,7 +95,7 @@ def run(host: str, port: int, workers: int) -> None:
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
         # Threads, so that long polls and event streams (which wait) cannot take every
-        # worker: api.changes lets at most WAITING_PER_WORKER of them wait at once.
+        # worker: api.resources.changes lets at most WAITING_PER_WORKER of them wait at once.
         "worker_class": "api.worker.Worker",
         "threads": THREADS,
         # SIGTERM: stop accepting, let in-flight requests finish for up to this long.

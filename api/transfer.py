@@ -14,14 +14,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from api.errors import Problem
+from api.resources.batch import Prepared, Rejected, prepare
+from api.storage.models import LIST_FIELDS, Article, drop_extracted
+from api.web.http import parse_json
+from api.web.ingest import article_from_text
+from api.writing.store import annotate_duplicates, annotate_stories
 from schemas.article import READ_ONLY_FIELDS, ArticleSchema
-
-from .batch import Prepared, Rejected, prepare
-from .errors import Problem
-from .http import parse_json
-from .ingest import article_from_text
-from .models import LIST_FIELDS, Article, drop_extracted
-from .store import annotate_duplicates, annotate_stories
 
 SUFFIXES = {".txt": "text", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson",
             ".csv": "csv"}

@@ -22,9 +22,9 @@ import argparse
 import json
 from pathlib import Path
 
-from api.extract import extract
-from api.language import detect_language
 from api.text.entities import FIELDS, extract_entities
+from api.text.extract import extract
+from api.text.language import detect_language
 
 DATA = Path(__file__).with_name("data")
 SETS = ["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5"]

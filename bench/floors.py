@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from api.migrations.m0006_search import _SQLITE as _FTS5_STATEMENTS
+from api.storage.migrations.m0006_search import _SQLITE as _FTS5_STATEMENTS
 from bench.synthetic import articles
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -55,9 +55,10 @@ def prepare_steps(lines: list[str]) -> dict[str, float]:
     """CPU µs per article of each part of batch.prepare, and of the whole of it."""
     import hashlib
 
-    from api import batch, similarity
-    from api.store import folded_body, word_count
+    from api.resources import batch
+    from api.text import similarity
     from api.text.entities import extract_entities
+    from api.writing.store import folded_body, word_count
     from schemas.article import ArticleInputSchema
     from schemas.fields import fold_name
 
@@ -87,8 +88,8 @@ def extraction_per_thousand_words(article_words: int = 0) -> float:
     in bench/data (real prose: synthetic bodies are not); with article_words, on
     articles of at least that many words made by joining consecutive items (the items
     run to about 450 words, and each article pays a fixed cost once)."""
-    from api.extract import extract
     from api.text.entities import extract_entities
+    from api.text.extract import extract
     from bench.entities import load
 
     items = [extract(item["text"]) for name in ("dev", "heldout") for item in load(name)]
@@ -150,10 +151,10 @@ def dateline_write(folder: Path, lines: list[str]) -> float:
     """Elapsed µs per article of write_prepared into a fresh SQLite database, as
     `dateline import` calls it, items prepared beforehand."""
     from api.app import create_app
-    from api.batch import prepare, write_prepared
-    from api.db import bulk_loading, database
-    from api.migrations import upgrade
-    from api.preconditions import Preconditions
+    from api.resources.batch import prepare, write_prepared
+    from api.storage.db import bulk_loading, database
+    from api.storage.migrations import upgrade
+    from api.writing.preconditions import Preconditions
 
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'dateline.db'}"})
     prepared = prepare([json.loads(line) for line in lines])

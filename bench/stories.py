@@ -47,8 +47,8 @@ def _timed(action, repeat: int) -> dict:
 
 def _grouping_cost(repeat_articles: int) -> dict:
     """matching_stories for new articles spread over the same ten years."""
-    from api import grouping, store
-    from api.models import Article
+    from api.storage.models import Article
+    from api.writing import grouping, store
     from bench.synthetic import articles
     from schemas.fields import parse_rfc3339
 
@@ -71,7 +71,7 @@ def _grouping_cost(repeat_articles: int) -> dict:
 def _distribution() -> dict:
     from peewee import fn
 
-    from api.models import Story
+    from api.storage.models import Story
 
     live = Story.select().where(Story.absorbed_into.is_null() & (Story.article_count > 0))
     sizes = sorted(size for (size,) in live.select(Story.article_count).tuples())
@@ -101,7 +101,7 @@ def main() -> None:
               flush=True)
 
     from api.app import create_app
-    from api.db import database
+    from api.storage.db import database
     app = create_app({"DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
     client = app.test_client()
     report = {"articles": arguments.articles, "database": url.split(":")[0], "load": loaded}

@@ -22,9 +22,9 @@ from jsonschema.validators import validator_for
 from referencing import Registry, Resource
 
 from api import create_app
-from api.auth import create_key
-from api.db import database, open_database
-from api.migrations import upgrade
+from api.storage.db import database, open_database
+from api.storage.migrations import upgrade
+from api.web.auth import create_key
 
 SAMPLE_ARTICLE = {
     "source": "kayhan.ir",

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from api.backup import BackupError, back_up, restore, serving, verify
+from api.writing.backup import BackupError, back_up, restore, serving, verify
 from tests.serving import DATELINE, free_port, wait_until_up
 
 

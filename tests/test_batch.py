@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from api import similarity
-from api.db import database
-from api.models import ArticleBand
+from api.storage.db import database
+from api.storage.models import ArticleBand
+from api.text import similarity
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import random
 import threading
 import time
 
-from api.journal import new_feed_epoch
-from api.models import Article
+from api.storage.models import Article
+from api.writing.journal import new_feed_epoch
 
 
 def _feed(client, url="/changes"):
@@ -238,7 +238,7 @@ def test_a_mirror_built_from_the_feed_equals_the_collection(app, sample):
 def test_waiting_clients_beyond_the_limit_get_503(app, client):
     """Waiting requests hold a server thread each; past the limit, new ones are told to
     come back instead of taking the last thread."""
-    from api.changes import WAITING_PER_WORKER
+    from api.resources.changes import WAITING_PER_WORKER
 
     def long_poll():
         return app.test_client().get("/changes?feed=longpoll&timeout=2").status_code

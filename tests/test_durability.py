@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.db import is_sqlite
+from api.storage.db import is_sqlite
 from bench.crash import run
 
 
@@ -38,7 +38,7 @@ def test_acknowledged_writes_survive_sigkill_with_syncs_at_checkpoints_only(data
 def test_sqlite_syncs_every_commit_only_when_asked_to(make_app, tmp_path, setting, level):
     """The crash harness kills the server, not the machine: what makes a commit survive
     power loss too is synchronous=FULL on every pooled connection."""
-    from api.db import database
+    from api.storage.db import database
 
     make_app(**({"SQLITE_SYNCHRONOUS": setting} if setting else {}))
     if not is_sqlite():

@@ -457,9 +457,9 @@ def _dateline_command(args, database_url):
 def _as_before_extraction(*article_ids: str) -> None:
     """Put articles back as a release without extraction stored them, then run migration
     0012 over them as an upgrade would."""
-    from api.db import database, is_sqlite
-    from api.migrations import all_migrations
-    from api.models import Article
+    from api.storage.db import database, is_sqlite
+    from api.storage.migrations import all_migrations
+    from api.storage.models import Article
 
     migration = all_migrations()[11]
     assert migration.name == "extracted entity lists"
@@ -508,8 +508,8 @@ def test_an_upgrade_leaves_old_empty_lists_for_enrich_and_keeps_named_ones(
 
 
 def test_restoring_a_version_stored_before_extraction_extracts_its_empty_lists(client):
-    from api.db import database
-    from api.models import Revision
+    from api.storage.db import database
+    from api.storage.models import Revision
 
     created = client.post("/articles", json=_article()).json
     client.patch(f"/articles/{created['id']}", json={"summary": "later"})

@@ -1,4 +1,4 @@
-"""api.extract: raw news-item dumps to article fields, and local times to instants.
+"""api.text.extract: raw news-item dumps to article fields, and local times to instants.
 
 The fixtures under tests/fixtures/raw are invented items written for these tests.
 """
@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from api.extract import LocalTime, NotAnArticle, extract, parse_local_time, resolve_published_at
+from api.text.extract import (
+    LocalTime,
+    NotAnArticle,
+    extract,
+    parse_local_time,
+    resolve_published_at,
+)
 from schemas.fields import Stamp
 
 RAW = Path(__file__).resolve().parent / "fixtures" / "raw"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from api import store
-from api.db import database
-from api.journal import writing
-from api.models import Article, Revision
-from api.preconditions import Preconditions
+from api.storage.db import database
+from api.storage.models import Article, Revision
+from api.writing import store
+from api.writing.journal import writing
+from api.writing.preconditions import Preconditions
 
 
 def test_deleted_article_answers_410_naming_when(client, create):

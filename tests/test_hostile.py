@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from api.ingest import RAW_EXAMPLE
+from api.web.ingest import RAW_EXAMPLE
 
 PROBLEM = "application/problem+json"
 JSON = "application/json"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from api import store
-from api.db import database
-from api.models import ApiKey, Article, IdempotencyKey
+from api.storage.db import database
+from api.storage.models import ApiKey, Article, IdempotencyKey
+from api.writing import store
 
 
 def _as(app, secret):

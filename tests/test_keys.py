@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from api.db import database
-from api.models import ApiKey
+from api.storage.db import database
+from api.storage.models import ApiKey
 from tests.serving import DATELINE
 
 

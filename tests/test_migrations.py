@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from api import similarity
-from api.db import database, is_sqlite, open_database
-from api.journal import snapshot
-from api.migrations import all_migrations, upgrade
-from api.models import Article, Revision
-from api.store import folded_body
+from api.storage.db import database, is_sqlite, open_database
+from api.storage.migrations import all_migrations, upgrade
+from api.storage.models import Article, Revision
+from api.text import similarity
+from api.writing.journal import snapshot
+from api.writing.store import folded_body
 
 
 def test_history_migration_gives_existing_articles_a_first_revision(tmp_path, make_app):

@@ -8,7 +8,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from api.spec import spec_yaml
+from api.web.spec import spec_yaml
 
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi.yaml"
 

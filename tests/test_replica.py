@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from api.db import open_database
-from api.migrations import upgrade
+from api.storage.db import open_database
+from api.storage.migrations import upgrade
 
 
 def test_reads_use_the_replica_and_writes_the_primary(make_app, tmp_path, sample):

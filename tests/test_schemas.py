@@ -6,7 +6,7 @@ from datetime import datetime
 
 from marshmallow import Schema
 
-from api.models import Article
+from api.storage.models import Article
 from schemas.article import ArticleListItemSchema, ArticleSchema
 
 

@@ -119,7 +119,7 @@ def test_relevance_pages_with_a_cursor(client, create):
 
 def test_relevance_ranks_the_most_recently_stored_hits_and_keeps_them_for_later_pages(
         client, create, monkeypatch):
-    monkeypatch.setattr("api.search.RANKED_HITS", 3)
+    monkeypatch.setattr("api.reading.search.RANKED_HITS", 3)
     strong = create(external_id="strong", url=None, summary=None,
                     headline="Flood flood flood", body="flood " * 50)
     for number in range(4):
@@ -166,7 +166,7 @@ def test_relevance_pages_keep_their_set_while_articles_arrive_or_change(client, 
 
 
 def test_a_relevance_cursor_of_an_older_release_is_400(app, client, stories):
-    from api.pagination import encode_cursor
+    from api.reading.pagination import encode_cursor
 
     with app.test_request_context():
         cursor = encode_cursor("relevance", [1.5, stories["border"]["id"]])
@@ -179,7 +179,7 @@ def test_a_relevance_cursor_of_an_older_release_is_400(app, client, stories):
 
 def test_relevance_counts_its_most_recent_hits_among_the_filtered_ones(
         client, create, monkeypatch):
-    monkeypatch.setattr("api.search.RANKED_HITS", 2)
+    monkeypatch.setattr("api.reading.search.RANKED_HITS", 2)
     older = [create(external_id=f"a{number}", url=None, summary=None, source="example.org",
                     headline=f"Flood {number}", body="flood") for number in range(2)]
     for number in range(3):
@@ -262,7 +262,7 @@ def test_a_common_word_pages_the_same_whichever_way_hits_are_found(
         client, create, monkeypatch, probe_cost):
     """On SQLite a word found in many articles is looked up article by article along the
     date order, a rarer one is collected first: both must give the same pages."""
-    from api import search
+    from api.reading import search
     monkeypatch.setattr(search, "_PROBE_COST", probe_cost)
     made = []
     for number in range(12):

@@ -141,7 +141,7 @@ def test_held_long_polls_and_streams_do_not_stall_sixteen_busy_clients(env, samp
     import threading
     import time
 
-    from api.changes import WAITING_PER_WORKER
+    from api.resources.changes import WAITING_PER_WORKER
 
     port = free_port()
     process = subprocess.Popen([*DATELINE, "serve", "--port", str(port), "--workers", "2"],

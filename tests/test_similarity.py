@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from api import similarity
-from api.store import folded_body
+from api.text import similarity
+from api.writing.store import folded_body
 
 # sha256 of the signature's values (as little-endian 64-bit hex text, the first release's
 # encoding), as the first release to store them computed them.

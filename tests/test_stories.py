@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main as cli
-from api.db import database
-from api.models import Story, StoryArticle
+from api.storage.db import database
+from api.storage.models import Story, StoryArticle
 from tests.fixtures import stories as fixtures
 
 

@@ -209,7 +209,7 @@ def test_the_delivery_logs_retention_is_a_duration():
 
 
 def test_a_targets_name_is_looked_up_outside_any_transaction(client, monkeypatch):
-    from api.db import database
+    from api.storage.db import database
     from api.webhooks import manage
 
     looked_up = []

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from api.db import database, is_sqlite
-from api.models import (
+from api.storage.db import database, is_sqlite
+from api.storage.models import (
     ApiKey,
     ArticleBand,
     ArticleEntity,

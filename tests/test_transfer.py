@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from api.db import open_database
+from api.storage.db import open_database
 from bench.synthetic import write_ndjson
 from tests.serving import DATELINE
 
@@ -125,7 +125,7 @@ def test_a_postgresql_load_refreshes_the_planners_statistics_each_time_it_double
     of a smaller table, each chunk's key lookups would scan the whole table."""
     if postgres_url is None:
         pytest.skip("SQLite plans key lookups without statistics")
-    from api.db import BulkLoad, database
+    from api.storage.db import BulkLoad, database
 
     def analyses() -> int:
         database.execute_sql("SELECT pg_stat_clear_snapshot()")

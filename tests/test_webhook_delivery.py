@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from standardwebhooks import Webhook
 
-from api.store import utc_now
 from api.webhooks import deliver_due
+from api.writing.store import utc_now
 from tests.receiving import Receiver
 
 SCHEDULE = (1, 1)
@@ -286,8 +286,8 @@ def test_a_purged_article_is_sent_as_deleted_to_subscriptions_told_of_it(
 
 def test_a_lease_held_by_one_deliverer_keeps_another_out(subscribe, write, deliver, receiver,
                                                          app):
-    from api.db import database
-    from api.models import Subscription
+    from api.storage.db import database
+    from api.storage.models import Subscription
 
     subscription = subscribe()
     write(1)
@@ -378,8 +378,8 @@ def test_a_lookup_that_does_not_answer_is_given_up_at_its_timeout(monkeypatch):
 
 def test_a_deliverer_that_lost_its_lease_drops_its_result(app, client, subscribe, write,
                                                           deliver, receiver):
-    from api.db import database
-    from api.models import Subscription
+    from api.storage.db import database
+    from api.storage.models import Subscription
 
     subscription = subscribe()
     write(1)

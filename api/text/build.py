@@ -20,7 +20,7 @@ import unicodedata
 from importlib import resources
 from pathlib import Path
 
-from .gazetteer import key
+from api.text.gazetteer import key
 
 DATA = Path(__file__).with_name("data")
 # GeoNames' short names that a desk editor would not write.

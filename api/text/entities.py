@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from . import cues, gazetteer
-from .gazetteer import Place
+from api.text import cues, gazetteer
+from api.text.gazetteer import Place
 
 VERSION = 3
 FIELDS = ("people", "places", "organisations", "cited_sources")

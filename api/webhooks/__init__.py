@@ -1,6 +1,6 @@
 """Alerts: webhooks for subscriptions to article changes (Standard Webhooks)."""
 
-from .engine import deliver_due
-from .runner import start_deliverer
+from api.webhooks.engine import deliver_due
+from api.webhooks.runner import start_deliverer
 
 __all__ = ["deliver_due", "start_deliverer"]

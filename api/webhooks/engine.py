@@ -24,16 +24,14 @@ import uuid6
 from flask import current_app
 from peewee import SQL, fn
 
+from api.reading.listing import filtered
+from api.storage.db import database
+from api.storage.models import ApiKey, Article, Delivery, Revision, Subscription
+from api.webhooks.guard import TargetRefused, parse_target, resolve
+from api.webhooks.sender import Outcome, send
+from api.writing.journal import feed_epoch, last_seq, position
+from api.writing.store import locked, utc_now
 from schemas.subscription import FilterSchema
-
-from ..changes import position
-from ..db import database
-from ..journal import feed_epoch, last_seq
-from ..listing import filtered
-from ..models import ApiKey, Article, Delivery, Revision, Subscription
-from ..store import locked, utc_now
-from .guard import TargetRefused, parse_target, resolve
-from .sender import Outcome, send
 
 EVENT_TYPES = {"created": "article.created", "updated": "article.updated",
                "deleted": "article.deleted", "purged": "article.deleted"}

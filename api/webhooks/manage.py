@@ -11,19 +11,17 @@ import uuid6
 from flask import current_app
 from marshmallow import ValidationError
 
+from api.errors import Problem
+from api.reading.pagination import decode_cursor, encode_cursor, keyset_page
+from api.storage.db import database
+from api.storage.models import Delivery, Subscription
+from api.webhooks.engine import message_id
+from api.webhooks.guard import TargetRefused, check_new_target
+from api.webhooks.sender import new_secret
+from api.writing.journal import feed_epoch, last_seq, position
+from api.writing.store import locked, utc_now
 from schemas.article import ArticleFilterSchema
 from schemas.subscription import TargetUrl
-
-from ..changes import position
-from ..db import database
-from ..errors import Problem
-from ..journal import feed_epoch, last_seq
-from ..models import Delivery, Subscription
-from ..pagination import decode_cursor, encode_cursor, keyset_page
-from ..store import locked, utc_now
-from .engine import message_id
-from .guard import TargetRefused, check_new_target
-from .sender import new_secret
 
 PAUSED = "paused by its owner"
 _DELIVERY_ORDER = "-seq"

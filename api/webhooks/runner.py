@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..db import database
-from .engine import deliver_due
+from api.storage.db import database
+from api.webhooks.engine import deliver_due
 
 POLL_SECONDS = 1.0
 _log = logging.getLogger("dateline.webhooks")

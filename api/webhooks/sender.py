@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import urllib3
 import urllib3.connection
 
-from .guard import Target
+from api.webhooks.guard import Target
 
 USER_AGENT = "Dateline-Webhooks/1"
 # Kept of a receiver's answer in the delivery log: enough to see why it refused.

@@ -1,0 +1,1 @@
+"""The database: opening it by URL, the Peewee models, the migrations."""

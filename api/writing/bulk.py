@@ -1,0 +1,143 @@
+"""The bulk write path behind POST /articles/batch and `dateline import`.
+
+New articles are written with one multi-row statement per table per chunk, so a
+batch costs a few statements rather than a dozen per article. Items that need
+more care (updates, a key repeated within the chunk) take the one-by-one path.
+The caller holds the transaction; outcomes are the same as store.upsert's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from api.errors import Problem
+from api.storage.models import Article
+from api.writing.journal import writing
+from api.writing.preconditions import Preconditions
+from api.writing.store import (
+    Derived,
+    columns_for,
+    content_key,
+    insert_new,
+    lock_content_keys,
+    matched_by,
+    taken,
+    unchanged,
+    upsert,
+)
+
+_LOOKUP_CHUNK = 500
+
+
+def _chunks(values: list, size: int = _LOOKUP_CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _content_key(data: dict, derived: Derived) -> tuple | None:
+    """store.content_key of an item with neither external_id nor url, else None."""
+    if matched_by(data) != "content":
+        return None
+    return content_key({"source": data["source"], "content_hash": derived.content_hash,
+                        "headline": data["headline"],
+                        "published_at": data["published_at"].utc})
+
+
+def _existing(datas: list[dict], content_keys: list[tuple | None]) -> tuple[dict, dict, dict]:
+    """Stored articles by (source, external_id), by url and by content key (the items'
+    _content_key), for these items."""
+    external_ids = sorted({d["external_id"] for d in datas if d.get("external_id") is not None})
+    sources = sorted({d["source"] for d in datas})
+    urls = sorted({d["url"] for d in datas if d.get("url") is not None})
+    hashes = sorted({key[2] for key in content_keys if key is not None and key[2] is not None})
+    by_key, by_url, by_content = {}, {}, {}
+    for chunk in _chunks(external_ids):
+        # IDs such as "123" recur across sources: only this batch's sources matter.
+        for article in Article.select().where(Article.external_id.in_(chunk)
+                                              & Article.source.in_(sources)):
+            by_key[(article.source_id, article.external_id)] = article
+    for chunk in _chunks(urls):
+        for article in Article.select().where(Article.url.in_(chunk)):
+            # The live holder of a URL wins over deleted ones.
+            if by_url.get(article.url) is None or by_url[article.url].deleted_at is not None:
+                by_url[article.url] = article
+    for chunk in _chunks(hashes):
+        for article in Article.select().where(
+                Article.content_hash.in_(chunk) & Article.source.in_(sources)
+                & Article.external_id.is_null() & Article.url.is_null()
+                & Article.deleted_at.is_null()).order_by(Article.id.desc()):
+            # The earliest such article wins, as in store.same_content.
+            by_content[content_key(article.__data__)] = article
+    return by_key, by_url, by_content
+
+
+def upsert_many(datas: list[dict], preconditions: Preconditions,
+                derived: list[Derived]) -> list[tuple[str, str] | Problem]:
+    """Upsert validated articles; each outcome is (status, id) or the Problem refusing it
+    (the preconditions may refuse changes to live articles). derived holds
+    store.derive(data) for each item."""
+    content_keys = list(map(_content_key, datas, derived))
+    lock_content_keys([key for key in content_keys if key is not None])
+    by_key, by_url, by_content = _existing(datas, content_keys)
+    outcomes: list[tuple[str, str] | Problem | None] = [None] * len(datas)
+    one_by_one, fresh, claimed_keys, claimed_urls = [], [], set(), set()
+    computed: dict[int, dict] = {}
+    for index, data in enumerate(datas):
+        key = (data["source"], data.get("external_id"))
+        url = data.get("url")
+        keyless = content_keys[index]
+        if keyless is not None:
+            if keyless[2] is None or keyless in claimed_keys:
+                one_by_one.append(index)
+                continue
+            key, target = keyless, by_content.get(keyless)
+        else:
+            target = by_key.get(key) if matched_by(data) == "key" else by_url.get(url)
+        holder = by_url.get(url) if url else None
+        if holder is not None and holder.deleted_at is not None and key[1] is not None:
+            holder = None  # a deleted article does not hold its URL against another key
+        if (key[1] is not None and key in claimed_keys) or (url and url in claimed_urls):
+            one_by_one.append(index)
+            continue
+        claimed_keys.add(key)
+        if url:
+            claimed_urls.add(url)
+        if holder is not None and (target is None or holder.id != target.id):
+            outcomes[index] = taken("url", holder.id)
+            continue
+        computed[index] = columns_for(data, target, derived[index])
+        if target is None:
+            fresh.append((index, data, computed[index], derived[index].signature))
+        elif unchanged(target, computed[index]):
+            outcomes[index] = ("unchanged", target.id)
+        else:
+            try:
+                preconditions.check(target)
+            except Problem as problem:
+                outcomes[index] = problem
+                continue
+            one_by_one.append(index)
+    for index, article_id in _insert_fresh(fresh):
+        outcomes[index] = ("created", article_id)
+    for index in sorted(one_by_one, key=lambda index: write_order(datas[index])):
+        try:
+            with writing():
+                status, article = upsert(datas[index], preconditions, computed.get(index),
+                                         derived[index].signature)
+            outcomes[index] = (status, article.id)
+        except Problem as problem:
+            outcomes[index] = problem
+    return outcomes
+
+
+def write_order(data: dict) -> tuple:
+    """The order every writer inserts keys in, so two batches never wait on each other
+    in a circle (a deadlock on PostgreSQL's unique indexes)."""
+    return (data["source"], data.get("external_id") or "", data.get("url") or "")
+
+
+def _insert_fresh(fresh: list[tuple]) -> list[tuple[int, str]]:
+    """Insert (index, data, columns, signature) entries in write order; (index, id) each."""
+    fresh = sorted(fresh, key=lambda entry: write_order(entry[1]))
+    stored = insert_new([(data, columns, signature) for _, data, columns, signature in fresh])
+    return [(entry[0], article.id) for entry, article in zip(fresh, stored, strict=True)]
