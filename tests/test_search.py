@@ -262,8 +262,8 @@ def test_a_common_word_pages_the_same_whichever_way_hits_are_found(
         client, create, monkeypatch, probe_cost):
     """On SQLite a word found in many articles is looked up article by article along the
     date order, a rarer one is collected first: both must give the same pages."""
-    from api.reading import search
-    monkeypatch.setattr(search, "_PROBE_COST", probe_cost)
+    from api.reading import fts5
+    monkeypatch.setattr(fts5, "_PROBE_COST", probe_cost)
     made = []
     for number in range(12):
         body = "Rain fell on the valley." if number % 3 else "Snow closed the pass."

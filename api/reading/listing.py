@@ -64,12 +64,12 @@ SORTS = {sort.name: sort for sort in (
 def filtered(query: dict, rows_needed: int | None = None, state: str = "live"):
     """The articles the query's filters (and search) select, unordered, unpaged: live
     ones, or with state "deleted" the tombstones, or "any" both. rows_needed: see
-    search.matching."""
+    fts5.matching."""
     select = Article.select()
     if state != "any":
         select = select.where(Article.deleted_at.is_null(state == "live"))
     if query.get("q"):
-        select = select.where(search.matching(search.parse(query["q"]), rows_needed))
+        select = select.where(search.engine().matching(search.parse(query["q"]), rows_needed))
     if query.get("source"):
         select = select.where(Article.source.in_(query["source"]))
     if query.get("language"):
@@ -165,7 +165,7 @@ def _one_name(query: dict) -> tuple[str, str] | None:
 def _walk_meets_every_filter(query: dict, sort: Sort) -> bool:
     """Whether a page walks an index that holds every filter but the search (the date
     index, or one of source, language or a name with it): only then does a page cost
-    about limit * articles / hits probes (search.matching)."""
+    about limit * articles / hits probes (fts5.matching)."""
     if sort.field == "relevance" or query.get("updated_after") is not None or query.get(
             "duplicates", "include") != "include" or query.get("collapse"):
         return False
@@ -192,8 +192,8 @@ def _ordered_source(query: dict, sort: Sort, window: search.RankWindow | None):
             return filtered(query, rows_needed), sort.key(None), Article.id
         # The ranked hits are joined in: a search filter besides would collect every
         # hit of the word first (a million of them for a word in every article).
-        select, rank = search.ranked(filtered({**query, "q": None}),
-                                     search.parse(query["q"]), window)
+        select, rank = search.engine().ranked(filtered({**query, "q": None}),
+                                              search.parse(query["q"]), window)
         return select, sort.key(rank), Article.id
     parameter, kind = one_name
     select = filtered({**query, parameter: None}, rows_needed).join(
@@ -212,14 +212,14 @@ def _start(query: dict, sort: Sort,
     elif "cursor" in query:
         position, resuming = sort.decode(decode_cursor(query["cursor"], sort.name))
     elif sort.field == "relevance":
-        return None, search.rank_window(filtered({**query, "q": None}),
-                                        search.parse(query["q"]))
+        return None, search.engine().rank_window(filtered({**query, "q": None}),
+                                                 search.parse(query["q"]))
     else:
         return None, None
     if resuming is None:
         return position, None
     version, window = resuming
-    now = search.current_rank(search.parse(query["q"]), position[1], version)
+    now = search.engine().current_rank(search.parse(query["q"]), position[1], version)
     return (position[0] if now is None else now, position[1]), window
 
 
@@ -233,7 +233,7 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
                              rows=lambda ordered: articles_from(database.execute(ordered)))
     page = store.annotate_stories(store.annotate_duplicates(rows))
     if query.get("q"):
-        found = search.snippets(search.parse(query["q"]), [row.id for row in page])
+        found = search.engine().snippets(search.parse(query["q"]), [row.id for row in page])
         for row in page:
             row.snippet = found.get(row.id)
     if not more:

@@ -1,4 +1,5 @@
-"""Full-text search over headline, summary and body (see api/reading/search.py).
+"""Full-text search over headline, summary and body (see api/reading/fts5.py and
+tsearch.py).
 
 SQLite: an FTS5 index that reads the article table (external content), kept in step
 by triggers, so every write path, bulk inserts included, indexes what it writes.
@@ -29,7 +30,7 @@ _SQLITE = [
     "INSERT INTO article_fts (article_fts) VALUES ('rebuild')",
 ]
 
-# Must stay the expression api.reading.search._pg_vector builds, or the planner ignores it.
+# Must stay the expression api.reading.tsearch.vector builds, or the planner ignores it.
 _POSTGRES = [
     """CREATE INDEX article_search ON article USING GIN (to_tsvector('simple'::regconfig,
         ((((COALESCE(headline, '') || ' ') || COALESCE(summary, '')) || ' ')
