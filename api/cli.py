@@ -268,6 +268,7 @@ def import_(paths, batch_size, jobs, commit_every):
     import contextlib
     import os
 
+    from api.app import settle_heap
     from api.resources.batch import write_prepared
     from api.storage.db import bulk_loading, refresh_statistics
     from api.transfer import article_files, items_of, prepared_chunks
@@ -275,6 +276,7 @@ def import_(paths, batch_size, jobs, commit_every):
     from api.writing.preconditions import Preconditions
 
     _app_with_database()
+    settle_heap()
     files = article_files(list(paths))
     counts = dict.fromkeys(("created", "updated", "unchanged", "rejected"), 0)
     reasons = []

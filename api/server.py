@@ -21,10 +21,11 @@ class DatelineServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
-        from api.app import create_app
+        from api.app import create_app, settle_heap
         from api.webhooks import start_deliverer
 
         app = create_app()
+        settle_heap()
         start_deliverer(app)  # here, in each worker: a thread does not survive a fork
         return app
 
