@@ -133,7 +133,7 @@ def prepared_chunks(chunks: Iterable[list[Item]],
     # A fresh interpreter per worker: nothing of this process's open database goes along.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["api.transfer"])
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_interrupts)
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker)
     try:
         waiting: deque = deque()
         for chunk in chunks:
@@ -150,10 +150,16 @@ def prepared_chunks(chunks: Iterable[list[Item]],
         pool.shutdown(cancel_futures=True)
 
 
-def _ignore_interrupts() -> None:
+def _start_worker() -> None:
     """Ctrl-C reaches the whole process group: the writer stops the import, the workers
-    leave without tracebacks of their own."""
+    leave without tracebacks of their own. The gazetteer is read first, so that it
+    stays out of the collector's full passes (api.app.settle_heap)."""
+    from api.app import settle_heap
+    from api.text import gazetteer
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gazetteer.load()
+    settle_heap()
 
 
 def prepare_values(values: list) -> list[Prepared | Rejected]:
