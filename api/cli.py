@@ -269,9 +269,9 @@ def import_(paths, batch_size, jobs, commit_every):
     import os
 
     from api.app import settle_heap
-    from api.resources.batch import write_prepared
     from api.storage.db import bulk_loading, refresh_statistics
     from api.transfer import article_files, items_of, prepared_chunks
+    from api.writing.bulk import write_prepared
     from api.writing.journal import writing
     from api.writing.preconditions import Preconditions
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from api.errors import Problem
-from api.resources.batch import Prepared, Rejected, prepare
 from api.storage.models import LIST_FIELDS, Article, drop_extracted
 from api.web.http import parse_json
 from api.web.ingest import article_from_text
+from api.writing.bulk import Prepared, Rejected, prepare
 from api.writing.store import annotate_duplicates, annotate_stories
 from schemas.article import READ_ONLY_FIELDS, ArticleSchema
 
@@ -120,7 +120,7 @@ def items_of(paths: Iterable[Path], size: int) -> Iterator[list[Item]]:
 
 def prepared_chunks(chunks: Iterable[list[Item]],
                     jobs: int) -> Iterator[tuple[list[Item], list[Prepared | Rejected]]]:
-    """Each chunk with its items prepared (batch.prepare), in order. With jobs > 1 and
+    """Each chunk with its items prepared (bulk.prepare), in order. With jobs > 1 and
     more than one chunk, the validation and derived fields of later chunks are worked
     out in that many worker processes while the caller writes the earlier ones."""
     chunks = iter(chunks)
@@ -163,7 +163,7 @@ def _start_worker() -> None:
 
 
 def prepare_values(values: list) -> list[Prepared | Rejected]:
-    """batch.prepare, parsing Encoded values first."""
+    """bulk.prepare, parsing Encoded values first."""
     return prepare([_parsed(value.text) if isinstance(value, Encoded) else value
                     for value in values])
 

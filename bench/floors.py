@@ -4,7 +4,7 @@
 
 Each step runs alone in one thread over the same bench.synthetic articles (which
 carry their language, so language detection is not among them): reading the NDJSON
-line and each part of batch.prepare (validation and the derived fields), in CPU time;
+line and each part of bulk.prepare (validation and the derived fields), in CPU time;
 and the write into a fresh SQLite database by three paths, in elapsed time with its
 commits: the article's text alone into a bare table, the same with an FTS5 index kept
 by trigger, and Dateline's own bulk write (write_prepared, with bulk_loading's final
@@ -52,12 +52,12 @@ def _micros_per_chunk(step: Callable[[list], object], values: list,
 
 
 def prepare_steps(lines: list[str]) -> dict[str, float]:
-    """CPU µs per article of each part of batch.prepare, and of the whole of it."""
+    """CPU µs per article of each part of bulk.prepare, and of the whole of it."""
     import hashlib
 
-    from api.resources import batch
     from api.text import similarity
     from api.text.entities import extract_entities
+    from api.writing import bulk
     from api.writing.store import folded_body, word_count
     from schemas.article import ArticleInputSchema
     from schemas.fields import fold_name
@@ -79,7 +79,7 @@ def prepare_steps(lines: list[str]) -> dict[str, float]:
         "extract_entities": _micros_each(
             lambda data: extract_entities(data["headline"], data["body"],
                                           data.get("dateline"), data.get("language")), datas),
-        "prepare_whole": _micros_per_chunk(batch.prepare, items),
+        "prepare_whole": _micros_per_chunk(bulk.prepare, items),
     }
 
 
@@ -151,9 +151,9 @@ def dateline_write(folder: Path, lines: list[str]) -> float:
     """Elapsed µs per article of write_prepared into a fresh SQLite database, as
     `dateline import` calls it, items prepared beforehand."""
     from api.app import create_app
-    from api.resources.batch import prepare, write_prepared
     from api.storage.db import bulk_loading, database
     from api.storage.migrations import upgrade
+    from api.writing.bulk import prepare, write_prepared
     from api.writing.preconditions import Preconditions
 
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'dateline.db'}"})
