@@ -21,7 +21,7 @@ from schemas.article import (
     SimilarQuerySchema,
 )
 
-from . import idempotency, similarity, store
+from . import bands, idempotency, similarity, store
 from .errors import Problem
 from .http import (
     JSON,
@@ -36,7 +36,7 @@ from .http import (
 )
 from .ingest import RAW_EXAMPLE, article_body, article_from_request, article_from_text
 from .listing import count_articles, facet_counts, list_articles, page_etag
-from .models import Article, ArticleBand, ArticleMinHash, drop_extracted
+from .models import Article, ArticleMinHash, drop_extracted
 from .negotiation import (
     ITEM_TYPES,
     LD_JSON,
@@ -109,13 +109,10 @@ def similar_articles(article_id: str, limit: int) -> list[dict]:
     if mine is None:
         return []
     own = similarity.decode(mine.signature)
-    candidates = (ArticleBand.select(ArticleBand.article).distinct()
-                  .where(ArticleBand.bucket.in_(similarity.buckets(own))
-                         & (ArticleBand.article != article_id)).limit(1000))
     scored = [
         {"id": row.article_id, "score": round(similarity.similarity(
             own, similarity.decode(row.signature)), 4)}
-        for row in ArticleMinHash.select().where(ArticleMinHash.article.in_(candidates))
+        for row in bands.candidates(similarity.buckets(own), article_id, 1000)
     ]
     scored = [item for item in scored if item["score"] >= similarity.SIMILARITY_THRESHOLD]
     return sorted(scored, key=lambda item: (-item["score"], item["id"]))[:limit]

@@ -240,6 +240,9 @@ class ArticleEntity(BaseModel):
 
 
 class ArticleMinHash(BaseModel):
+    """A body's MinHash signature. On PostgreSQL the row also holds the signature's band
+    keys as an array (column buckets, written and read by api/bands.py alone)."""
+
     article = ForeignKeyField(Article, column_name="article_id", primary_key=True,
                               on_delete="CASCADE")
     signature = BlobField()  # similarity.encode
@@ -250,7 +253,8 @@ class ArticleMinHash(BaseModel):
 
 class ArticleBand(BaseModel):
     """One row per LSH bucket of an article's signature (similarity.buckets). No index
-    by article: an article's rows are found from its stored signature."""
+    by article: an article's rows are found from its stored signature. On PostgreSQL a
+    view of article_minhash's key arrays (migration 0018): read it, never write it."""
 
     bucket = BigIntegerField()
     article = ForeignKeyField(Article, column_name="article_id")
