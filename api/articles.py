@@ -110,9 +110,9 @@ def similar_articles(article_id: str, limit: int) -> list[dict]:
         return []
     own = similarity.decode(mine.signature)
     scored = [
-        {"id": row.article_id, "score": round(similarity.similarity(
-            own, similarity.decode(row.signature)), 4)}
-        for row in bands.candidates(similarity.buckets(own), article_id, 1000)
+        {"id": other, "score": round(similarity.similarity(
+            own, similarity.decode(signature)), 4)}
+        for other, signature in bands.candidates(similarity.buckets(own), article_id, 1000)
     ]
     scored = [item for item in scored if item["score"] >= similarity.SIMILARITY_THRESHOLD]
     return sorted(scored, key=lambda item: (-item["score"], item["id"]))[:limit]
