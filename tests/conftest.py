@@ -52,7 +52,9 @@ SAMPLE_ARTICLE = {
     "cited_sources": ["Al Jazeera", "Sputnik"],
 }
 
-TABLES = ("article_entity", "article_band", "article_minhash", "article", "source",
+# PostgreSQL's tables, emptied between tests (article_band is a view of article_minhash
+# there: migration 0018).
+TABLES = ("article_entity", "article_minhash", "article", "source",
           "idempotency_key", "revision", "feed_position", "api_key", "purged_article",
           "story", "story_article", "delivery", "subscription")
 

@@ -8,7 +8,8 @@ from flask.views import MethodView
 from api.errors import Problem
 from api.reading.listing import count_articles, facet_counts, list_articles, page_etag
 from api.reading.pagination import link_header
-from api.storage.models import Article, ArticleBand, ArticleMinHash, drop_extracted
+from api.storage import bands
+from api.storage.models import Article, ArticleMinHash, drop_extracted
 from api.text import similarity
 from api.web import idempotency
 from api.web.http import (
@@ -109,13 +110,10 @@ def similar_articles(article_id: str, limit: int) -> list[dict]:
     if mine is None:
         return []
     own = similarity.decode(mine.signature)
-    candidates = (ArticleBand.select(ArticleBand.article).distinct()
-                  .where(ArticleBand.bucket.in_(similarity.buckets(own))
-                         & (ArticleBand.article != article_id)).limit(1000))
     scored = [
-        {"id": row.article_id, "score": round(similarity.similarity(
-            own, similarity.decode(row.signature)), 4)}
-        for row in ArticleMinHash.select().where(ArticleMinHash.article.in_(candidates))
+        {"id": other, "score": round(similarity.similarity(
+            own, similarity.decode(signature)), 4)}
+        for other, signature in bands.candidates(similarity.buckets(own), article_id, 1000)
     ]
     scored = [item for item in scored if item["score"] >= similarity.SIMILARITY_THRESHOLD]
     return sorted(scored, key=lambda item: (-item["score"], item["id"]))[:limit]

@@ -241,9 +241,14 @@ def insert_rows(model: type[Model], rows: list[dict]) -> None:
     names = tuple(rows[0])
     conversions = _conversions(model, names)
     values = [_converted(conversions, row) for row in rows]
+    execute_many(_insert_sql(model, names, database.param), values)
+
+
+def execute_many(sql: str, values: list[tuple]) -> None:
+    """executemany of SQL text, timed like every statement."""
     # The wrapper turns driver errors into peewee's, as peewee's own queries do.
     with __exception_wrapper__, _timed():
-        database.cursor().executemany(_insert_sql(model, names, database.param), values)
+        database.cursor().executemany(sql, values)
 
 
 def update_row(model: type[Model], values: dict, where: dict) -> int:

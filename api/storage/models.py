@@ -239,6 +239,9 @@ class ArticleEntity(BaseModel):
 
 
 class ArticleMinHash(BaseModel):
+    """A body's MinHash signature. On PostgreSQL the row also holds the signature's band
+    keys as an array (column buckets, written and read by api/storage/bands.py alone)."""
+
     article = ForeignKeyField(Article, column_name="article_id", primary_key=True,
                               on_delete="CASCADE")
     signature = BlobField()  # similarity.encode
@@ -249,7 +252,8 @@ class ArticleMinHash(BaseModel):
 
 class ArticleBand(BaseModel):
     """One row per LSH bucket of an article's signature (similarity.buckets). No index
-    by article: an article's rows are found from its stored signature."""
+    by article: an article's rows are found from its stored signature. On PostgreSQL a
+    view of article_minhash's key arrays (migration 0018): read it, never write it."""
 
     bucket = BigIntegerField()
     article = ForeignKeyField(Article, column_name="article_id")

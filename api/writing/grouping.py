@@ -42,6 +42,7 @@ from typing import NamedTuple
 import numpy as np
 import uuid6
 
+from api.storage import bands
 from api.storage.db import database
 from api.storage.models import (
     Article,
@@ -148,17 +149,9 @@ _TEMPLATES = {
                ' JOIN "story_article" AS "s" ON "s"."article_id" = "c"."article_id"'
                ' JOIN "story" AS "t" ON "t"."id" = "s"."story_id"'
                ' WHERE "c"."named" = 1 OR "c"."names" >= 2',
-    # Within the window before the limit: a body copied for years must still find this
-    # week's copies.
-    "copies": 'SELECT DISTINCT "b"."article_id", "m"."signature" FROM "article_band" AS "b"'
-              ' JOIN "story_article" AS "s" ON "s"."article_id" = "b"."article_id"'
-              ' JOIN "article_minhash" AS "m" ON "m"."article_id" = "b"."article_id"'
-              ' WHERE "b"."bucket" IN ({buckets}) AND "b"."article_id" <> {p}'
-              ' AND "s"."published_at" >= {p} AND "s"."published_at" <= {p} LIMIT {limit}',
+    # "copies", which reads the band keys, is api.storage.bands' for the backend.
     "signatures": 'SELECT "article_id", "signature" FROM "article_minhash"'
                   ' WHERE "article_id" IN ({ids})',
-    "banded": 'SELECT "bucket", "article_id" FROM "article_band" WHERE "bucket" IN ({buckets})'
-              ' AND "article_id" NOT IN ({ids})',
     "members": 'SELECT "s"."article_id", 0, 0, "s"."story_id", "s"."published_at", NULL,'
                ' {story} FROM "story_article" AS "s"'
                ' JOIN "story" AS "t" ON "t"."id" = "s"."story_id"'
@@ -199,7 +192,8 @@ def _sql(name: str, param: str, count: int = 0, ids: int | None = None) -> str:
         names = " UNION ALL ".join([_TEMPLATES["name"].format(p=param)] * count)
         return _TEMPLATES[name].format(p=param, names=names, limit=CANDIDATES, story=_STORY)
     listed = ", ".join([param] * count)
-    return _TEMPLATES[name].format(
+    template = bands.grouping_statements().get(name) or _TEMPLATES[name]
+    return template.format(
         p=param, buckets=listed, limit=CANDIDATES, story=_STORY,
         ids=listed if ids is None else ", ".join([param] * ids))
 
@@ -418,10 +412,8 @@ def _sharing_a_bucket(minhashes: dict[str, tuple]) -> set[str]:
                 other = holder.setdefault(bucket, article_id)
                 if other != article_id:
                     shared.update((other, article_id))
-        # Other articles' rows only: reading each body's own rows back was most of it.
-        ids = [article_id for article_id, _ in part]
-        for bucket, _ in _run("banded", [*holder, *ids], len(holder), len(ids)):
-            shared.add(holder[bucket])
+        # Other articles' keys only: reading each body's own back was most of it.
+        shared.update(holder[bucket] for bucket in bands.held_elsewhere(part))
     return shared
 
 

@@ -17,14 +17,13 @@ import uuid6
 from peewee import IntegrityError, fn
 
 from api.errors import Problem
+from api.storage import bands
 from api.storage.db import database, insert_rows, is_sqlite, locked, update_row
 from api.storage.models import (
     ENTITY_FIELDS,
     LIST_FIELDS,
     Article,
-    ArticleBand,
     ArticleEntity,
-    ArticleMinHash,
     PurgedArticle,
     StoryArticle,
     articles_from,
@@ -257,11 +256,6 @@ def _statements(param: str) -> dict[str, str]:
         "holder_of_url": 'SELECT "id" FROM "article" WHERE "url" = {p} '
                          'AND "deleted_at" IS NULL AND "id" <> {p} LIMIT 1',
         "unindex_article_entity": 'DELETE FROM "article_entity" WHERE "article_id" = {p}',
-        "signature_of": 'SELECT "signature" FROM "article_minhash" WHERE "article_id" = {p}',
-        "unindex_article_minhash": 'DELETE FROM "article_minhash" WHERE "article_id" = {p}',
-        "unindex_article_band": 'DELETE FROM "article_band" WHERE "bucket" IN ('  # noqa: S608
-                                + ", ".join(["{p}"] * similarity.BANDS)
-                                + ') AND "article_id" = {p}',
     }
     return {name: sql.format(p=param) for name, sql in statements.items()}
 
@@ -399,13 +393,9 @@ def body_signature(body: str | None):
     return similarity.signature(folded_body(body)) if body else None
 
 
-def minhash_rows(article_id: str, values) -> tuple[list[dict], list[dict]]:
-    """The signature row and the band rows that index an article's body (body_signature)."""
-    if values is None:
-        return [], []
-    return ([{"article": article_id, "signature": similarity.encode(values)}],
-            [{"bucket": bucket, "article": article_id}
-             for bucket in similarity.buckets(values)])
+def band_keys(values) -> list[int] | None:
+    """The LSH band keys of a body's signature (body_signature), None without one."""
+    return None if values is None else similarity.buckets(values)
 
 
 def _index_entities(article_id: str, columns: dict) -> list[dict]:
@@ -416,11 +406,7 @@ def _index_entities(article_id: str, columns: dict) -> list[dict]:
 
 
 def unindex_minhash(article_id: str) -> None:
-    stored = _run("signature_of", article_id).fetchone()
-    if stored is not None:
-        _run("unindex_article_band", *similarity.buckets(similarity.decode(stored[0])),
-             article_id)
-        _run("unindex_article_minhash", article_id)
+    bands.unindex(article_id)
 
 
 def _index_minhash(article_id: str, body: str | None, signature=None) -> tuple:
@@ -429,10 +415,10 @@ def _index_minhash(article_id: str, body: str | None, signature=None) -> tuple:
     unindex_minhash(article_id)
     if signature is None:
         signature = body_signature(body)
-    signature_rows, band_rows = minhash_rows(article_id, signature)
-    insert_rows(ArticleMinHash, signature_rows)
-    insert_rows(ArticleBand, band_rows)
-    return signature, [row["bucket"] for row in band_rows]
+    keys = band_keys(signature)
+    if signature is not None:
+        bands.index([(article_id, signature, keys)])
+    return signature, keys or []
 
 
 def annotate_duplicates(articles: list[Article]) -> list[Article]:
@@ -471,24 +457,23 @@ def insert_new(fresh: list[tuple]) -> list[Article]:
         return []
     require_writing()
     now = utc_now()
-    articles, entities, signatures, bands, indexed = [], [], [], [], []
+    articles, entities, minhashes, indexed = [], [], [], []
     for _data, columns, signature in fresh:
         article_id = str(uuid6.uuid7())
         articles.append(columns | {"id": article_id, "version": 1,
                                    "created_at": now, "updated_at": now})
         entity = entity_rows(article_id, columns)
         entities += entity
-        signature_rows, band_rows = minhash_rows(article_id, signature)
-        signatures += signature_rows
-        bands += band_rows
-        indexed.append((entity, signature, [row["bucket"] for row in band_rows]))
+        keys = band_keys(signature)
+        if signature is not None:
+            minhashes.append((article_id, signature, keys))
+        indexed.append((entity, signature, keys or []))
     per_source = Counter(row["source"] for row in articles)
     for domain in sorted(per_source):
         ensure_source(domain)
     insert_rows(Article, articles)
     insert_rows(ArticleEntity, entities)
-    insert_rows(ArticleMinHash, signatures)
-    insert_rows(ArticleBand, bands)
+    bands.index(minhashes)
     # Rows are locked in domain order in every transaction, so writers cannot deadlock.
     for domain, number in sorted(per_source.items()):
         count(domain, number)

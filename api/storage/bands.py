@@ -1,0 +1,159 @@
+"""The near-duplicate index: each body's MinHash signature (article_minhash) and its
+LSH band keys (similarity.buckets), kept one way per backend.
+
+SQLite: a row per key in article_band, a WITHOUT ROWID B-tree of (bucket, article_id)
+(migration 0010). PostgreSQL: an article's 16 keys as one bigint[] beside its
+signature (article_minhash.buckets), band b's key at position b + 1, each position in
+an expression B-tree of its own, so that "any band's key equals the one asked" is 16
+index probes OR'ed together (migration 0018). There a row per key paid a 24-byte tuple
+header and the 36-character article id twice, in the heap and in the key.
+
+The backend's implementation is picked in one place (_backend): api.store writes
+through index and unindex, api.articles asks candidates, api.grouping held_elsewhere
+and the statements of grouping_statements.
+"""
+
+from __future__ import annotations
+
+from api.text import similarity
+from api.storage.db import database, execute_many, insert_rows, is_sqlite
+from api.storage.models import ArticleBand, ArticleMinHash
+
+# An entry to index: (article id, its body's signature, similarity.buckets of it).
+Entry = tuple[str, object, list[int]]
+
+
+class _Rows:
+    """SQLite: a row per band key."""
+
+    # api.grouping's statements that read the keys ({buckets}: a placeholder per key).
+    grouping = {
+        # Within the window before the limit: a body copied for years must still find
+        # this week's copies.
+        "copies": 'SELECT DISTINCT "b"."article_id", "m"."signature" FROM "article_band" AS "b"'
+                  ' JOIN "story_article" AS "s" ON "s"."article_id" = "b"."article_id"'
+                  ' JOIN "article_minhash" AS "m" ON "m"."article_id" = "b"."article_id"'
+                  ' WHERE "b"."bucket" IN ({buckets}) AND "b"."article_id" <> {p}'
+                  ' AND "s"."published_at" >= {p} AND "s"."published_at" <= {p} LIMIT {limit}',
+    }
+
+    def index(self, entries: list[Entry]) -> None:
+        insert_rows(ArticleMinHash, [{"article": article_id,
+                                      "signature": similarity.encode(signature)}
+                                     for article_id, signature, _ in entries])
+        insert_rows(ArticleBand, [{"bucket": bucket, "article": article_id}
+                                  for article_id, _, buckets in entries
+                                  for bucket in buckets])
+
+    def unindex(self, article_id: str) -> None:
+        # No index by article: its keys are worked out from its stored signature.
+        stored = database.execute_sql(
+            'SELECT "signature" FROM "article_minhash" WHERE "article_id" = ?',
+            (article_id,)).fetchone()
+        if stored is None:
+            return
+        keys = similarity.buckets(similarity.decode(stored[0]))
+        database.execute_sql(
+            'DELETE FROM "article_band" WHERE "bucket" IN ('  # noqa: S608 (placeholders)
+            + ", ".join("?" * len(keys)) + ') AND "article_id" = ?', (*keys, article_id))
+        database.execute_sql('DELETE FROM "article_minhash" WHERE "article_id" = ?',
+                             (article_id,))
+
+    def candidates(self, buckets: list[int], article_id: str, limit: int):
+        sharing = (ArticleBand.select(ArticleBand.article).distinct()
+                   .where(ArticleBand.bucket.in_(buckets) & (ArticleBand.article != article_id))
+                   .limit(limit))
+        return (ArticleMinHash.select(ArticleMinHash.article, ArticleMinHash.signature)
+                .where(ArticleMinHash.article.in_(sharing)).tuples())
+
+    def held_elsewhere(self, bodies: list[tuple[str, list[int]]]) -> set[int]:
+        keys = [key for _, buckets in bodies for key in buckets]
+        ids = [article_id for article_id, _ in bodies]
+        rows = database.execute_sql(
+            'SELECT "bucket" FROM "article_band" WHERE "bucket" IN ('  # noqa: S608
+            + ", ".join("?" * len(keys)) + ') AND "article_id" NOT IN ('
+            + ", ".join("?" * len(ids)) + ")", (*keys, *ids))
+        return {key for (key,) in rows}
+
+
+def _any_band(value: str) -> str:
+    """A condition on article_minhash "m": for some band b, the key at position b + 1
+    equals value (SQL text), each read through that position's index."""
+    return "(" + " OR ".join(f'"m"."buckets"[{band + 1}] = {value}'
+                             for band in range(similarity.BANDS)) + ")"
+
+
+class _Arrays:
+    """PostgreSQL: an article's keys as one bigint[] on its signature's row, band b's
+    key at position b + 1, each position in a B-tree of its own (migration 0018)."""
+
+    grouping = {
+        # The member's keys in band order, one placeholder each; constants otherwise.
+        "copies": 'SELECT "m"."article_id", "m"."signature" FROM "article_minhash" AS "m"'  # noqa: S608
+                  ' JOIN "story_article" AS "s" ON "s"."article_id" = "m"."article_id"'
+                  ' WHERE ' + _any_band("{p}") + ' AND "m"."article_id" <> {p}'
+                  ' AND "s"."published_at" >= {p} AND "s"."published_at" <= {p} LIMIT {limit}',
+    }
+
+    def index(self, entries: list[Entry]) -> None:
+        execute_many('INSERT INTO "article_minhash" ("article_id", "signature", "buckets")'
+                     " VALUES (%s, %s, %s)",
+                     [(article_id, similarity.encode(signature), buckets)
+                      for article_id, signature, buckets in entries])
+
+    def unindex(self, article_id: str) -> None:
+        database.execute_sql('DELETE FROM "article_minhash" WHERE "article_id" = %s',
+                             (article_id,))
+
+    def candidates(self, buckets: list[int], article_id: str, limit: int):
+        # The limit is written into the statement: bound, it let the generic plan that
+        # PostgreSQL settles on for a statement psycopg has prepared (from its sixth
+        # run) guess that a tenth of the rows would do, and scan the table for them.
+        return database.execute_sql(
+            'SELECT "m"."article_id", "m"."signature" FROM "article_minhash" AS "m"'  # noqa: S608
+            f' WHERE {_any_band("%s")} AND "m"."article_id" <> %s LIMIT {int(limit)}',
+            (*buckets, article_id)).fetchall()
+
+    def held_elsewhere(self, bodies: list[tuple[str, list[int]]]) -> set[int]:
+        by_band = [sorted({buckets[band] for _, buckets in bodies})
+                   for band in range(similarity.BANDS)]
+        rows = database.execute_sql(
+            'SELECT "m"."buckets" FROM "article_minhash" AS "m" WHERE '  # noqa: S608
+            + _any_band("ANY (%s::bigint[])") + ' AND "m"."article_id" <> ALL (%s)',
+            (*by_band, [article_id for article_id, _ in bodies]))
+        asked = {key for keys in by_band for key in keys}
+        return {key for (keys,) in rows for key in keys if key in asked}
+
+
+_SQLITE, _POSTGRES = _Rows(), _Arrays()
+
+
+def _backend() -> _Rows | _Arrays:
+    return _SQLITE if is_sqlite() else _POSTGRES
+
+
+def index(entries: list[Entry]) -> None:
+    """Store these bodies' signatures and band keys."""
+    if entries:
+        _backend().index(entries)
+
+
+def unindex(article_id: str) -> None:
+    """Remove an article's signature and band keys, if it has them."""
+    _backend().unindex(article_id)
+
+
+def candidates(buckets: list[int], article_id: str, limit: int):
+    """(article id, signature) of up to limit other articles sharing a key with buckets."""
+    return _backend().candidates(buckets, article_id, limit)
+
+
+def held_elsewhere(bodies: list[tuple[str, list[int]]]) -> set[int]:
+    """Of these bodies' keys ((article id, its keys in band order)), those an article
+    other than these holds."""
+    return _backend().held_elsewhere(bodies) if bodies else set()
+
+
+def grouping_statements() -> dict[str, str]:
+    """api.grouping's statement templates that read the band keys, for this backend."""
+    return _backend().grouping
