@@ -15,9 +15,9 @@ and the statements of grouping_statements.
 
 from __future__ import annotations
 
-from api.text import similarity
 from api.storage.db import database, execute_many, insert_rows, is_sqlite
 from api.storage.models import ArticleBand, ArticleMinHash
+from api.text import similarity
 
 # An entry to index: (article id, its body's signature, similarity.buckets of it).
 Entry = tuple[str, object, list[int]]
