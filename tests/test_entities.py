@@ -290,6 +290,13 @@ def test_the_particle_d_inside_a_name_stays_in_it():
     assert english.places == ["Paris", "Ivory Coast"]
 
 
+def test_an_elision_opening_a_name_after_a_title_is_shed():
+    found = extract_entities("x", "Le PDG d'Air France a démissionné lundi à Paris.")
+
+    assert found.organisations == ["Air France"]
+    assert found.people == []
+
+
 def test_an_acronym_folds_into_the_long_form_the_text_gives():
     found = extract_entities("x", "The International Atomic Energy Agency (IAEA) said on "
                                   "Monday that IAEA inspectors would return. NATO agreed.")

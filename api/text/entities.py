@@ -833,6 +833,7 @@ def _trim(raw: tuple[str, ...], opens: bool):
         words = words[:-1]
     if not words:
         return None
+    words[0] = _without_elision(words[0])  # 'le PDG d'Air France': the name opens here
     # A title inside the run ('Defence Minister Ana Ruiz', 'Judge Ana Ruiz') ends an
     # organisation-less prefix: keep the name after it. 'Foreign Ministry' and 'Ministry
     # of Foreign Affairs' keep all; an office after an institution ('Bank of England
@@ -858,8 +859,13 @@ def _trim(raw: tuple[str, ...], opens: bool):
                            or word.casefold() in cues.CORPORATE_OFFICES):
                 office = (first, first + len(before) - 1, tuple(before))
             words, first, title, opens = rest, first + position + 1, True, False
+            words[0] = _without_elision(words[0])
             break
     return first, first + len(words) - 1, tuple(words), opens, title, office
+
+
+def _without_elision(word: str) -> str:
+    return word[2:] if len(word) > 2 and word[1] in "'’" and word[0] in "lLdD" else word
 
 
 def _bare(word: str, particle: bool = False) -> str:
@@ -868,9 +874,7 @@ def _bare(word: str, particle: bool = False) -> str:
         word = word[:-2]
     elif word.endswith(("'", "’")):
         word = word[:-1]
-    if len(word) > 2 and word[1] in "'’" and word[0] in ("lL" if particle else "lLdD"):
-        word = word[2:]
-    return word
+    return _without_elision(word) if not particle or word[:1] in "lL" else word
 
 
 def _capital(word: str) -> bool:
