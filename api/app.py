@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Mapping
 from typing import Any
 
@@ -96,16 +95,6 @@ _READS = frozenset({"GET", "HEAD"})
 EXPOSED_HEADERS = ["ETag", "Link", "Location", "X-Total-Count", "X-Request-ID",
                    "Server-Timing", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy",
                    "Retry-After"]
-
-
-def settle_heap() -> None:
-    """For a process that lives on after building its app (a server worker, an import):
-    leave what start-up built, the gazetteer's few hundred thousand objects among it, out
-    of the collector's full passes, and make those passes rarer. In a 10,000-article
-    import they took 2.4 s of the writer's CPU in 8 passes (0.3 s in 3 after this), and
-    each one pauses a worker's requests. Cycles are still collected, only later."""
-    gc.freeze()
-    gc.set_threshold(700, 10, 100)  # a full pass per 100 middle ones (10 by default)
 
 
 def _choose_database():

@@ -268,7 +268,7 @@ def import_(paths, batch_size, jobs, commit_every):
     import contextlib
     import os
 
-    from api.app import settle_heap
+    from api import settle_heap
     from api.storage.db import bulk_loading, refresh_statistics
     from api.transfer import article_files, items_of, prepared_chunks
     from api.writing.bulk import write_prepared

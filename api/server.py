@@ -21,7 +21,8 @@ class DatelineServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
-        from api.app import create_app, settle_heap
+        from api import settle_heap
+        from api.app import create_app
         from api.webhooks import start_deliverer
 
         app = create_app()

@@ -153,8 +153,8 @@ def prepared_chunks(chunks: Iterable[list[Item]],
 def _start_worker() -> None:
     """Ctrl-C reaches the whole process group: the writer stops the import, the workers
     leave without tracebacks of their own. The gazetteer is read first, so that it
-    stays out of the collector's full passes (api.app.settle_heap)."""
-    from api.app import settle_heap
+    stays out of the collector's full passes (api.settle_heap)."""
+    from api import settle_heap
     from api.text import gazetteer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -158,7 +158,7 @@ class ArticleSchema(PlannedDump, ArticleFieldsSchema):
                        "before extraction existed, which `dateline enrich` fills).",
         "example": {"people": "extracted", "places": "extracted",
                     "organisations": "stated", "cited_sources": "extracted",
-                    "extractor": "2"}})
+                    "extractor": "3"}})
     geo = fields.Dict(dump_only=True, metadata={
         "description": "The places and the dateline's place found in the GeoNames "
                        "gazetteer: name as written, kind (country, continent, region, "

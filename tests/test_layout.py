@@ -17,6 +17,8 @@ def _imported_rooms(path: Path) -> set[str]:
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module == "api":  # from api import x
             names = [f"api.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level:  # unresolved: refused below
+            names = ["api.<relative>"]
         elif isinstance(node, ast.ImportFrom):
             names = [node.module or ""]
         else:
@@ -35,6 +37,10 @@ def test_a_room_imports_only_the_rooms_before_it(room):
               for path in (API / room).rglob("*.py") if _imported_rooms(path) - allowed}
 
     assert strays == {}
+
+
+def test_the_error_shape_every_room_imports_imports_no_room():
+    assert _imported_rooms(API / "errors.py") == set()
 
 
 def test_every_module_of_api_is_in_a_room_or_one_of_the_few_at_the_top():

@@ -8,9 +8,9 @@ an expression B-tree of its own, so that "any band's key equals the one asked" i
 index probes OR'ed together (migration 0018). There a row per key paid a 24-byte tuple
 header and the 36-character article id twice, in the heap and in the key.
 
-The backend's implementation is picked in one place (_backend): api.store writes
-through index and unindex, api.articles asks candidates, api.grouping held_elsewhere
-and the statements of grouping_statements.
+The backend's implementation is picked in one place (_backend): api.writing.store
+writes through index and unindex, api.resources.articles asks candidates,
+api.writing.grouping held_elsewhere and the statements of grouping_statements.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ Entry = tuple[str, object, list[int]]
 class _Rows:
     """SQLite: a row per band key."""
 
-    # api.grouping's statements that read the keys ({buckets}: a placeholder per key).
+    # api.writing.grouping's statements that read the keys ({buckets}: a placeholder per key).
     grouping = {
         # Within the window before the limit: a body copied for years must still find
         # this week's copies.
@@ -155,5 +155,5 @@ def held_elsewhere(bodies: list[tuple[str, list[int]]]) -> set[int]:
 
 
 def grouping_statements() -> dict[str, str]:
-    """api.grouping's statement templates that read the band keys, for this backend."""
+    """api.writing.grouping's statement templates that read the band keys, for this backend."""
     return _backend().grouping

@@ -65,8 +65,9 @@ _MORE_WORDS = (r"(?:[ \t]+(?:(?:" + "|".join(sorted(CONNECTORS, key=len, reverse
 RUN = re.compile(CAPITALISED + _MORE_WORDS)
 # The same runs found faster: opening on capitals alone, the regex engine skips the many
 # a, d, e and l letters that RUN must stop at, a third of its time. A run that opens
-# on "l'", "d'", "al-" or "el-" ("l'Élysée", "al-Assad") is found at its capital, where
-# the prefix before it allows it; its prefix is the two or three characters before.
+# on "l'" or "d'" (two characters) or "al-", "as-", "ad-", "an-", "el-" (three):
+# "l'Élysée", "al-Assad", is found at its capital, where CAPITALISED's prefixes are
+# allowed before it, and widened to its prefix (entities._spans).
 _NOT_AFTER = r"[\w.'’-]"
 RUN_FROM_CAPITAL = re.compile(
     rf"[{UPPER}](?:(?<!{_NOT_AFTER}.)|(?<=(?<!{_NOT_AFTER})[ld]['’].)"

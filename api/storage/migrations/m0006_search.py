@@ -3,7 +3,7 @@ tsearch.py).
 
 SQLite: an FTS5 index that reads the article table (external content), kept in step
 by triggers, so every write path, bulk inserts included, indexes what it writes.
-PostgreSQL: a GIN index on the same expression api.reading.search builds for its queries.
+PostgreSQL: a GIN index on the same expression api.reading.tsearch builds for its queries.
 """
 
 NAME = "full-text search index"

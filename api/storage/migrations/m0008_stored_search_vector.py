@@ -9,7 +9,7 @@ index already stores what it needs.
 
 NAME = "stored search vector"
 
-# Headline counts most, then summary, then body (api.reading.search ranks with these weights).
+# Headline counts most, then summary, then body (api.reading.tsearch ranks with these weights).
 _VECTOR = """
     setweight(to_tsvector('simple'::regconfig, COALESCE(headline, '')), 'A')
     || setweight(to_tsvector('simple'::regconfig, COALESCE(summary, '')), 'B')
