@@ -10,7 +10,7 @@ import math
 import time
 
 from flask import current_app, has_app_context
-from peewee import SQL, Column, Expression, Table, Value, fn
+from peewee import SQL, Column, Expression, Table, fn
 
 from api.reading import search
 from api.reading.search import RankWindow, SearchQuery
@@ -128,13 +128,11 @@ def ranked(select, query: SearchQuery, window: RankWindow):
     """select (with no search filter of its own), cut to the hits in the window and
     joined to each one's relevance as `rank` (higher is better), with the window's ends
     as `rank_oldest` and `rank_newest`."""
-    ends = (Value(window.oldest, converter=False).alias("rank_oldest"),
-            Value(window.newest, converter=False).alias("rank_newest"))
     inside = _FTS.rowid <= window.newest
     if window.oldest is not None:
         inside &= _FTS.rowid >= window.oldest
     scores = _matches(query, _bm25().alias("rank")).where(inside).alias("hits")
-    return select.select_extend(scores.c.rank.alias("rank"), *ends).join(
+    return select.select_extend(scores.c.rank.alias("rank"), *window.columns()).join(
         scores, on=(scores.c.id == Article.id)), scores.c.rank
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 
+from peewee import Value
+
 from api.errors import Problem
 from api.storage.db import is_sqlite
 
@@ -83,3 +85,9 @@ class RankWindow:
 
     oldest: int | str | None
     newest: int | str | None
+
+    def columns(self) -> tuple:
+        """The window's ends as the columns rank_oldest and rank_newest, which a
+        relevance cursor writes down with its article's rank."""
+        return (Value(self.oldest, converter=False).alias("rank_oldest"),
+                Value(self.newest, converter=False).alias("rank_newest"))

@@ -5,7 +5,7 @@ ts_headline.
 
 from __future__ import annotations
 
-from peewee import SQL, Case, Column, Expression, Value, fn
+from peewee import SQL, Case, Column, Expression, fn
 
 from api.reading import search
 from api.reading.search import RankWindow, SearchQuery
@@ -76,13 +76,11 @@ def ranked(select, query: SearchQuery, window: RankWindow):
     """select (with no search filter of its own), cut to the hits in the window and
     joined to each one's relevance as `rank` (higher is better), with the window's ends
     as `rank_oldest` and `rank_newest`."""
-    ends = (Value(window.oldest, converter=False).alias("rank_oldest"),
-            Value(window.newest, converter=False).alias("rank_newest"))
     select = select.where(matching(query) & (Article.id <= window.newest))
     if window.oldest is not None:
         select = select.where(Article.id >= window.oldest)
     rank = _rank(query)
-    return select.select_extend(rank.alias("rank"), *ends), rank
+    return select.select_extend(rank.alias("rank"), *window.columns()), rank
 
 
 def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, str]:
