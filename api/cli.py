@@ -271,9 +271,9 @@ def import_(paths, batch_size, jobs, commit_every):
     from api import settle_heap
     from api.storage.db import bulk_loading, refresh_statistics
     from api.transfer import article_files, items_of, prepared_chunks
+    from api.web.http import item_preconditions
     from api.writing.bulk import write_prepared
     from api.writing.journal import writing
-    from api.writing.preconditions import Preconditions
 
     _app_with_database()
     settle_heap()
@@ -288,7 +288,7 @@ def import_(paths, batch_size, jobs, commit_every):
         # Several batches to a transaction: band and entity keys arrive in random order,
         # so a commit writes a page per key; batches that share a commit share pages
         # (300,000 articles: 1,259/s at 8,000 a commit against 948/s at 1,000).
-        uncommitted, preconditions = 0, Preconditions.of_items()
+        uncommitted, preconditions = 0, item_preconditions()
         for chunk, prepared in chunks:
             if not uncommitted:
                 transaction.enter_context(writing())

@@ -153,8 +153,8 @@ def dateline_write(folder: Path, lines: list[str]) -> float:
     from api.app import create_app
     from api.storage.db import bulk_loading, database
     from api.storage.migrations import upgrade
+    from api.web.http import item_preconditions
     from api.writing.bulk import prepare, write_prepared
-    from api.writing.preconditions import Preconditions
 
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'dateline.db'}"})
     prepared = prepare([json.loads(line) for line in lines])
@@ -164,7 +164,7 @@ def dateline_write(folder: Path, lines: list[str]) -> float:
         started = time.perf_counter()
         with bulk_loading():
             for start in range(0, len(prepared), _CHUNK):
-                write_prepared(prepared[start:start + _CHUNK], Preconditions.of_items())
+                write_prepared(prepared[start:start + _CHUNK], item_preconditions())
         micros = (time.perf_counter() - started) / len(prepared) * 1e6
         database.close()
     return micros

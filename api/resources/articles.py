@@ -21,6 +21,7 @@ from api.web.http import (
     load_merge_patch,
     produces,
     request_json,
+    request_preconditions,
 )
 from api.web.ingest import RAW_EXAMPLE, article_body, article_from_request, article_from_text
 from api.web.negotiation import (
@@ -45,7 +46,7 @@ from api.web.spec import (
     merge_patch_body,
 )
 from api.writing import store
-from api.writing.preconditions import Preconditions, article_etag, etag_matches
+from api.writing.preconditions import article_etag, etag_matches
 from schemas.article import (
     EXAMPLE,
     READ_ONLY_FIELDS,
@@ -221,7 +222,7 @@ class ArticleItem(MethodView):
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     def put(self, data, article_id):
         """Replace an article"""
-        article = store.modify_article(str(article_id), Preconditions.of_request(), lambda _: data)
+        article = store.modify_article(str(article_id), request_preconditions(), lambda _: data)
         return article, 200, _headers(article)
 
     @blp.doc(parameters=CONDITIONAL_WRITE, requestBody=merge_patch_body(ArticleInputSchema))
@@ -238,7 +239,7 @@ class ArticleItem(MethodView):
         def patched(article):
             return load_merge_patch(ArticleInputSchema(), writable_fields(article), patch)
 
-        article = store.modify_article(str(article_id), Preconditions.of_request(), patched)
+        article = store.modify_article(str(article_id), request_preconditions(), patched)
         return article, 200, _headers(article)
 
     @blp.doc(parameters=CONDITIONAL_WRITE)
@@ -248,7 +249,7 @@ class ArticleItem(MethodView):
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     def delete(self, article_id):
         """Delete an article"""
-        store.delete_article(str(article_id), Preconditions.of_request())
+        store.delete_article(str(article_id), request_preconditions())
         return "", 204
 
 
@@ -279,7 +280,7 @@ class ArticleByKey(MethodView):
             raise Problem(422, "The body names another article than the path.",
                           kind="validation-error", errors=mismatched)
         data = data | {"source": domain, "external_id": external_id}
-        article, created = store.put_by_key(domain, external_id, data, Preconditions.of_request())
+        article, created = store.put_by_key(domain, external_id, data, request_preconditions())
         if created:
             location = url_for("articles.ArticleItem", article_id=article.id)
             return article, 201, _headers(article, Location=location)

@@ -8,9 +8,16 @@ from marshmallow import Schema, fields
 
 from api.errors import Problem
 from api.web import idempotency
-from api.web.http import JSON, NDJSON, Blueprint, consumes, parse_json, request_json
+from api.web.http import (
+    JSON,
+    NDJSON,
+    Blueprint,
+    consumes,
+    item_preconditions,
+    parse_json,
+    request_json,
+)
 from api.writing.bulk import STATUSES, write_batch
-from api.writing.preconditions import Preconditions
 from schemas.article import EXAMPLE
 from schemas.problem import FieldErrorSchema
 
@@ -87,4 +94,4 @@ class ArticleBatch(MethodView):
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def post(self):
         """Create, update or keep up to 1000 articles, each on its own"""
-        return write_batch(read_items(), Preconditions.of_items())
+        return write_batch(read_items(), item_preconditions())

@@ -13,11 +13,11 @@ from api.reading.pagination import (
     next_page_url,
 )
 from api.storage.models import Article, Revision
-from api.web.http import Blueprint
+from api.web.http import Blueprint, request_preconditions
 from api.web.spec import CONDITIONAL_WRITE, ETAG_HEADER, LINK_HEADER
 from api.writing import store
 from api.writing.journal import version_of
-from api.writing.preconditions import Preconditions, article_etag
+from api.writing.preconditions import article_etag
 from schemas.article import ArticleSchema
 from schemas.revision import (
     ArticleVersionSchema,
@@ -120,5 +120,5 @@ class RevisionRestore(MethodView):
     def post(self, article_id, version):
         """Make an earlier version current again, as a new version"""
         old = _version(str(article_id), version)
-        article = store.restore_article(str(article_id), old, Preconditions.of_request())
+        article = store.restore_article(str(article_id), old, request_preconditions())
         return article, 200, {"ETag": article_etag(article)}

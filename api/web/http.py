@@ -16,6 +16,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter, ValidationError
 
 from api.errors import Problem
+from api.writing.preconditions import Preconditions
 from schemas.fields import normalise_domain
 
 JSON = "application/json"
@@ -300,3 +301,16 @@ class ExternalIdConverter(BaseConverter):
         if not value.strip():
             raise ValidationError()  # a blank ID names no article, as in a JSON body
         return value
+
+
+def request_preconditions() -> Preconditions:
+    """What this request's write asks of the article (If-Match, If-None-Match), under
+    DATELINE_REQUIRE_IF_MATCH."""
+    return Preconditions(request.headers.get("If-Match"), request.headers.get("If-None-Match"),
+                         current_app.config["REQUIRE_IF_MATCH"])
+
+
+def item_preconditions() -> Preconditions:
+    """A batch's or an import's: no validators, only the setting."""
+    return Preconditions(require_if_match=current_app.config["REQUIRE_IF_MATCH"],
+                         per_item=True)

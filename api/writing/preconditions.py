@@ -1,14 +1,12 @@
 """What a write asks of the article it changes (RFC 9110 §13), as one value.
 
-Views build it from the request and the settings; the store checks it against the
+Views build it from the request and the settings (api.web.http); the store checks it against the
 article it has locked, inside the write's transaction, without reading the request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from flask import current_app, request
 
 from api.errors import Problem
 from api.storage.models import Article
@@ -43,16 +41,6 @@ class Preconditions:
     require_if_match: bool = False
     # A batch or an import carries no validators: the 428 then says how to send one.
     per_item: bool = False
-
-    @classmethod
-    def of_request(cls) -> Preconditions:
-        return cls(request.headers.get("If-Match"), request.headers.get("If-None-Match"),
-                   current_app.config["REQUIRE_IF_MATCH"])
-
-    @classmethod
-    def of_items(cls) -> Preconditions:
-        """A batch's or an import's: none but the setting."""
-        return cls(require_if_match=current_app.config["REQUIRE_IF_MATCH"], per_item=True)
 
     def check(self, article: Article | None) -> None:
         """Refuse a write to the stored article (None: there is none) with 428 or 412
