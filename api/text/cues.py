@@ -58,16 +58,14 @@ CONNECTORS = frozenset({"of", "the", "for", "and", "de", "du", "des", "la", "le"
                          "y", "et", "&", "bint", "ul", "ud"})
 
 
-
-# Capitalised words, with the lower-case words that join them into one name between.
+# Runs of capitalised words, with the lower-case words that join them into one name
+# between. A run opens on a capital only, so that the regex engine skips the many a, d,
+# e and l letters a word may also open with (a third of the scan's time): a run that
+# opens on "l'" or "d'" (two characters) or "al-", "as-", "ad-", "an-", "el-" (three),
+# "l'Élysée", "al-Assad", is found at its capital, where CAPITALISED's prefixes are
+# allowed before it, and widened to its prefix (entities._runs).
 _MORE_WORDS = (r"(?:[ \t]+(?:(?:" + "|".join(sorted(CONNECTORS, key=len, reverse=True))
                + r")[ \t]+)*" + CAPITALISED + ")*")
-RUN = re.compile(CAPITALISED + _MORE_WORDS)
-# The same runs found faster: opening on capitals alone, the regex engine skips the many
-# a, d, e and l letters that RUN must stop at, a third of its time. A run that opens
-# on "l'" or "d'" (two characters) or "al-", "as-", "ad-", "an-", "el-" (three):
-# "l'Élysée", "al-Assad", is found at its capital, where CAPITALISED's prefixes are
-# allowed before it, and widened to its prefix (entities._spans).
 _NOT_AFTER = r"[\w.'’-]"
 RUN_FROM_CAPITAL = re.compile(
     rf"[{UPPER}](?:(?<!{_NOT_AFTER}.)|(?<=(?<!{_NOT_AFTER})[ld]['’].)"

@@ -488,11 +488,11 @@ def _expansions(text: str) -> dict[str, tuple[str, int, int]]:
             long_form = cues.LEADING_ARTICLE.sub("", long_form).strip(" ,")
         if not (long_form and long_form[0].isupper() and " " in long_form):
             # 'Justice and Development Party (AKP)': named in another language.
-            runs = list(cues.RUN.finditer(" ".join(words)))
-            if runs and runs[-1].end() == len(" ".join(words)) and (
-                    runs[-1][0].split()[-1].casefold() in cues.ORG_HEADS):
+            phrase = " ".join(words)
+            start, end = max(_runs(phrase), default=(0, -1))  # the last run
+            named = phrase[start:end].split()
+            if end == len(phrase) and named[-1].casefold() in cues.ORG_HEADS:
                 # "Erdogan's Justice and Development Party": the name after the owner.
-                named = runs[-1][0].split()
                 owners = [i for i, word in enumerate(named) if word.endswith(("'s", "’s"))
                           and _bare(word) not in cues.NAMES_WITH_S]
                 long_form = " ".join(named[owners[-1] + 1:] if owners else named)
@@ -699,12 +699,19 @@ def _title(written: str) -> str:
     return written.title() if written.isupper() else written
 
 
-def _spans(text: str):
-    """Runs of capitalised words, cut free of what opens a sentence or names a role."""
+def _runs(text: str):
+    """(start, end) of each run of capitalised words; one that opens on a prefix such as
+    'al-' or "l'" is found at its capital and widened to the prefix (cues.RUN_FROM_CAPITAL)."""
     for match in cues.RUN_FROM_CAPITAL.finditer(text):
         at, end = match.span()
         if at and text[at - 1] in cues.PREFIX_MARKS:  # 'al-Assad', "l'Élysée"
             at -= 3 if text[at - 1] == "-" else 2
+        yield at, end
+
+
+def _spans(text: str):
+    """Runs of capitalised words, cut free of what opens a sentence or names a role."""
+    for at, end in _runs(text):
         if end - at > _MAX_RUN_CHARS:
             continue  # a line in capitals, a hostile run: no name is this long
         run = text[at:end]
