@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from api.errors import Problem
-from api.storage.models import LIST_FIELDS, Article, drop_extracted
+from api.storage.db import database
+from api.storage.models import LIST_FIELDS, Article, annotations, articles_from, drop_extracted
 from api.web.http import parse_json
 from api.web.ingest import article_from_text
 from api.writing.bulk import Prepared, Rejected, prepare
-from api.writing.store import annotate_duplicates, annotate_stories
 from schemas.article import READ_ONLY_FIELDS, ArticleSchema
 
 SUFFIXES = {".txt": "text", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson",
@@ -191,9 +191,10 @@ def export_lines(batch_size: int = 1000) -> Iterator[str]:
     schema = ArticleSchema()
     after = ""
     while True:
-        rows = annotate_stories(annotate_duplicates(list(
-            Article.select().where((Article.id > after) & Article.deleted_at.is_null())
-            .order_by(Article.id).limit(batch_size))))
+        rows = articles_from(database.execute(
+            Article.select(Article, *annotations())
+            .where((Article.id > after) & Article.deleted_at.is_null())
+            .order_by(Article.id).limit(batch_size)))
         for article in rows:
             yield json.dumps(schema.dump(article), ensure_ascii=False) + "\n"
         if len(rows) < batch_size:

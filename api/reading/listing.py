@@ -12,7 +12,13 @@ from api.errors import Problem
 from api.reading import search
 from api.reading.pagination import decode_cursor, encode_cursor, keyset_page, next_page_url
 from api.storage.db import database, is_sqlite
-from api.storage.models import Article, ArticleEntity, StoryArticle, articles_from
+from api.storage.models import (
+    Article,
+    ArticleEntity,
+    StoryArticle,
+    annotations,
+    articles_from,
+)
 from api.writing import grouping, store
 from schemas.article import ArticleFilterSchema
 from schemas.fields import parse_rfc3339
@@ -229,9 +235,9 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
     position, window = _start(query, sort, after)
     select, key, tie = _ordered_source(query, sort, window)
     # A relevance score from the joined hits lands on the article itself.
-    rows, more = keyset_page(select, (key, tie), position, sort.descending, limit,
+    page, more = keyset_page(select.select_extend(*annotations()), (key, tie), position,
+                             sort.descending, limit,
                              rows=lambda ordered: articles_from(database.execute(ordered)))
-    page = store.annotate_stories(store.annotate_duplicates(rows))
     if query.get("q"):
         found = search.engine().snippets(search.parse(query["q"]), [row.id for row in page])
         for row in page:

@@ -153,7 +153,7 @@ class Article(BaseModel):
     @property
     def duplicate_of(self) -> str | None:
         """The first stored article with the same body (lowest id), unless it is this one.
-        Lists set it for a whole page at once (store.annotate_duplicates)."""
+        A page's are read with its rows (annotations)."""
         if "_duplicate_of" not in self.__dict__:
             first = None
             if self.content_hash is not None:
@@ -164,8 +164,8 @@ class Article(BaseModel):
 
     @property
     def story_id(self) -> str | None:
-        """The story grouping put this live article in (api/writing/grouping.py). Lists set it
-        for a whole page at once (store.annotate_stories)."""
+        """The story grouping put this live article in (api/writing/grouping.py). A page's are read
+        with its rows (annotations)."""
         if "_story_id" not in self.__dict__:
             self.__dict__["_story_id"] = (StoryArticle.select(StoryArticle.story_id)
                                           .where(StoryArticle.article_id == self.id)
@@ -194,20 +194,41 @@ class Article(BaseModel):
 _FIELD_BY_COLUMN = {field.column_name: field for field in Article._meta.sorted_fields}
 
 
+def annotations() -> tuple:
+    """Columns to select beside Article's that give each row its duplicate_of and its
+    story_id (articles_from reads them): worked out per row in the same statement, a
+    page costs no query of its own for them."""
+    copy = Article.alias()
+    first_copy = copy.select(fn.MIN(copy.id)).where(
+        (copy.content_hash == Article.content_hash) & copy.deleted_at.is_null())
+    story = StoryArticle.select(StoryArticle.story_id).where(
+        StoryArticle.article_id == Article.id)
+    return first_copy.alias(_FIRST_COPY), story.alias(_STORY)
+
+
+_FIRST_COPY, _STORY = "first_copy", "story"
+
+
 def articles_from(cursor) -> list[Article]:
     """The rows of a query over Article's columns as Articles, without peewee's row
     machinery (half the time of a list page). Columns that are not Article's, such as a
-    search's rank, become attributes of the same name."""
+    search's rank, become attributes of the same name; those of annotations() set
+    duplicate_of and story_id."""
     plan = [(_FIELD_BY_COLUMN.get(column[0]), column[0]) for column in cursor.description]
+    annotated = any(name in (_FIRST_COPY, _STORY) for _, name in plan)
     articles = []
     for row in cursor:
         article = Article(__no_default__=1)
-        data = article.__data__
+        data, extra = article.__data__, article.__dict__
         for (field, name), value in zip(plan, row, strict=True):
             if field is None:
-                article.__dict__[name] = value
+                extra[name] = value
             else:
                 data[field.name] = field.python_value(value)
+        if annotated:
+            first = extra.pop(_FIRST_COPY, None)
+            extra["_duplicate_of"] = first if first != data["id"] else None
+            extra["_story_id"] = extra.pop(_STORY, None)
         articles.append(article)
     return articles
 

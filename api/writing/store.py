@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 import uuid6
-from peewee import IntegrityError, fn
+from peewee import IntegrityError
 
 from api.errors import Problem
 from api.storage import bands
@@ -25,7 +25,7 @@ from api.storage.models import (
     Article,
     ArticleEntity,
     PurgedArticle,
-    StoryArticle,
+    annotations,
     articles_from,
     drop_extracted,
     index_key,
@@ -185,14 +185,7 @@ def live(article: Article) -> Article:
 
 @lru_cache(maxsize=4)
 def _by_id_sql(param: str) -> str:
-    """The article's row and the first live article with its body (its duplicate_of)."""
-    copy = Article.alias()
-    first_copy = copy.select(fn.MIN(copy.id)).where(
-        (copy.content_hash == Article.content_hash) & copy.deleted_at.is_null())
-    story = StoryArticle.select(StoryArticle.story_id).where(
-        StoryArticle.article_id == Article.id)
-    return Article.select(Article, first_copy.alias("first_copy"),
-                          story.alias("story")).where(Article.id == "").sql()[0]
+    return Article.select(Article, *annotations()).where(Article.id == "").sql()[0]
 
 
 def live_article(article_id: str) -> Article:
@@ -204,11 +197,7 @@ def live_article(article_id: str) -> Article:
     found = articles_from(database.execute_sql(_by_id_sql(database.param), (article_id,)))
     if not found:
         raise missing(article_id)
-    article = found[0]
-    first = article.__dict__.pop("first_copy")
-    article.__dict__["_duplicate_of"] = first if first != article.id else None
-    article.__dict__["_story_id"] = article.__dict__.pop("story")
-    return live(article)
+    return live(found[0])
 
 
 @lru_cache(maxsize=4)
@@ -419,30 +408,6 @@ def _index_minhash(article_id: str, body: str | None, signature=None) -> tuple:
     if signature is not None:
         bands.index([(article_id, signature, keys)])
     return signature, keys or []
-
-
-def annotate_duplicates(articles: list[Article]) -> list[Article]:
-    """Set duplicate_of for a page of articles with one query."""
-    digests = sorted({article.content_hash for article in articles if article.content_hash})
-    firsts = {}
-    if digests:
-        firsts = dict(Article.select(Article.content_hash, fn.MIN(Article.id))
-                      .where(Article.content_hash.in_(digests) & Article.deleted_at.is_null())
-                      .group_by(Article.content_hash).tuples())
-    for article in articles:
-        first = firsts.get(article.content_hash)
-        article.__dict__["_duplicate_of"] = first if first != article.id else None
-    return articles
-
-
-def annotate_stories(articles: list[Article]) -> list[Article]:
-    """Set story_id for a page of articles with one query."""
-    stories = dict(StoryArticle.select(StoryArticle.article_id, StoryArticle.story_id)
-                   .where(StoryArticle.article_id.in_([article.id for article in articles]))
-                   .tuples()) if articles else {}
-    for article in articles:
-        article.__dict__["_story_id"] = stories.get(article.id)
-    return articles
 
 
 def count(domain: str, change: int) -> None:
