@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.config import load_settings
 from api.errors import register_error_handlers
+from api.reading import pagination
 from api.resources import (
     articles,
     batch,
@@ -63,6 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         open_database(replica_url, app.config["DB_POOL_SIZE"]) if replica_url else None)
     assign_request_id(app)
     auth.install_key_cache(app)
+    pagination.use_configured_key(app)
     install_observability(app)
     # No connection is opened here: peewee takes one from the pool at the first query,
     # so /healthz, /docs and the like answer even while the database is down.

@@ -103,6 +103,21 @@ def test_tampered_cursor_is_400(client, articles):
     assert response.json["type"].endswith("invalid-cursor")
 
 
+def test_instances_sharing_a_secret_key_accept_each_others_cursors_and_no_one_elses(
+        make_app, articles):
+    first, second = (make_app(SECRET_KEY="shared secret").test_client() for _ in range(2))
+    stranger = make_app(SECRET_KEY="another secret").test_client()
+    next_url = first.get("/articles?limit=2").json["next"]
+
+    resumed = second.get(next_url)
+    refused = stranger.get(next_url)
+
+    assert resumed.status_code == 200
+    assert len(resumed.json["items"]) == 2
+    assert refused.status_code == 400
+    assert refused.json["type"].endswith("invalid-cursor")
+
+
 ZARIF = "\u0645\u062d\u0645\u062f \u062c\u0648\u0627\u062f \u0638\u0631\u06cc\u0641"
 FULLWIDTH_KABUL = "\uff2b\uff41\uff42\uff55\uff4c"
 

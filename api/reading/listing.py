@@ -10,7 +10,7 @@ from peewee import Tuple, fn
 
 from api.errors import Problem
 from api.reading import search
-from api.reading.pagination import decode_cursor, encode_cursor, keyset_page, next_page_url
+from api.reading.pagination import decode_cursor, encode_cursor, keyset_page
 from api.storage.db import database, is_sqlite
 from api.storage.models import (
     Article,
@@ -230,7 +230,8 @@ def _start(query: dict, sort: Sort,
 
 
 def list_articles(query: dict, after: Article | None = None) -> tuple[list[Article], str | None]:
-    """A page of the articles query selects, after the cursor (or the article given)."""
+    """A page of the articles query selects, after the cursor (or the article given), and
+    the cursor of the page after it (None on the last)."""
     limit, sort = query["limit"], sort_for(query)
     position, window = _start(query, sort, after)
     select, key, tie = _ordered_source(query, sort, window)
@@ -244,7 +245,7 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
             row.snippet = found.get(row.id)
     if not more:
         return page, None
-    return page, next_page_url(encode_cursor(sort.name, sort.position(page[-1])))
+    return page, encode_cursor(sort.name, sort.position(page[-1]))
 
 
 def page_etag(items: list[Article], next_url: str | None, total: int | None,

@@ -1,4 +1,4 @@
-"""Keyset pagination: signed, opaque cursors and the next-page link (RFC 8288)."""
+"""Keyset pagination: signed, opaque cursors and the next-page link header (RFC 8288)."""
 
 from __future__ import annotations
 
@@ -7,29 +7,30 @@ import binascii
 import hashlib
 import hmac
 import json
-from urllib.parse import urlencode
 
-from flask import current_app, request
+from flask import current_app
 from peewee import Tuple
 
 from api.errors import Problem
 from api.storage.models import Setting
 
 _SIGNING_KEY_SETTING = "cursor_signing_key"
+_KEY = "dateline.cursor_key"
+
+
+def use_configured_key(app) -> None:
+    """Sign cursors with DATELINE_SECRET_KEY when it is set; otherwise the first cursor
+    reads the key migration 0003 keeps in the database for every instance."""
+    if configured := app.config["SECRET_KEY"]:
+        app.extensions[_KEY] = configured.encode("utf-8")
 
 
 def _signing_key() -> bytes:
-    """DATELINE_SECRET_KEY, else a random key kept in the database for all instances."""
-    cached = current_app.extensions.get("dateline.cursor_key")
-    if cached:
-        return cached
-    configured = current_app.config.get("SECRET_KEY")
-    if configured:
-        key = configured.encode("utf-8")
-    else:
+    key = current_app.extensions.get(_KEY)
+    if key is None:
         # Written by migration 0003, so every instance (and a read replica) has it.
         key = bytes.fromhex(Setting.get_by_id(_SIGNING_KEY_SETTING).value)
-    current_app.extensions["dateline.cursor_key"] = key
+        current_app.extensions[_KEY] = key
     return key
 
 
@@ -71,15 +72,6 @@ def keyset_page(select, columns: tuple, position: tuple | None, descending: bool
     order = [column.desc() for column in columns] if descending else list(columns)
     found = rows(select.order_by(*order).limit(limit + 1))
     return found[:limit], len(found) > limit
-
-
-def next_page_url(cursor: str | None) -> str | None:
-    """This request's URL with its cursor replaced, or None on the last page."""
-    if cursor is None:
-        return None
-    args = [(name, value) for name, value in request.args.items(multi=True) if name != "cursor"]
-    args.append(("cursor", cursor))
-    return f"{request.base_url}?{urlencode(args)}"
 
 
 def link_header(url: str | None) -> dict:

@@ -19,6 +19,7 @@ from api.web.http import (
     Blueprint,
     consumes,
     load_merge_patch,
+    next_page_url,
     produces,
     request_json,
     request_preconditions,
@@ -134,7 +135,8 @@ class Articles(MethodView):
         if kind == NDJSON:
             pages = {**query, "limit": STREAM_PAGE}
             return stream_ndjson(lambda after: list_articles(pages, after=after))
-        items, next_url = list_articles(query)
+        items, cursor = list_articles(query)
+        next_url = next_page_url(cursor)
         total = count_articles(query)
         etag = page_etag(items, next_url, total, *REPRESENTATION_TAGS.get(kind, ()),
                          *query.get("only", ()))

@@ -10,10 +10,9 @@ from api.reading.pagination import (
     encode_cursor,
     keyset_page,
     link_header,
-    next_page_url,
 )
 from api.storage.models import Article, Revision
-from api.web.http import Blueprint, request_preconditions
+from api.web.http import Blueprint, next_page_url, request_preconditions
 from api.web.spec import CONDITIONAL_WRITE, ETAG_HEADER, LINK_HEADER
 from api.writing import store
 from api.writing.journal import version_of

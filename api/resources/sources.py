@@ -12,11 +12,10 @@ from api.reading.pagination import (
     encode_cursor,
     keyset_page,
     link_header,
-    next_page_url,
 )
 from api.storage.db import database, locked
 from api.storage.models import Article, Source
-from api.web.http import Blueprint, load_merge_patch, request_json
+from api.web.http import Blueprint, load_merge_patch, next_page_url, request_json
 from api.web.spec import LINK_HEADER, LOCATION_HEADER, merge_patch_body
 from api.writing.journal import keep_history
 from api.writing.store import utc_now

@@ -17,10 +17,9 @@ from api.reading.pagination import (
     encode_cursor,
     keyset_page,
     link_header,
-    next_page_url,
 )
 from api.storage.models import Article, Story, StoryArticle
-from api.web.http import Blueprint
+from api.web.http import Blueprint, next_page_url
 from api.web.spec import LINK_HEADER
 from api.writing import grouping
 from api.writing.journal import hold_feed_position, writing

@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import current_app, g, url_for
 from flask.views import MethodView
 
-from api.reading.pagination import link_header, next_page_url
+from api.reading.pagination import link_header
 from api.storage.db import database
-from api.web.http import Blueprint, load_merge_patch, request_json
+from api.web.http import Blueprint, load_merge_patch, next_page_url, request_json
 from api.web.spec import LINK_HEADER, LOCATION_HEADER, merge_patch_body
 from api.webhooks import manage
 from schemas.subscription import (

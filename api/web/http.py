@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from urllib.parse import urlencode
 
 import marshmallow
 import orjson
@@ -321,3 +322,12 @@ def item_preconditions() -> Preconditions:
     """A batch's or an import's: no validators, only the setting."""
     return Preconditions(require_if_match=current_app.config["REQUIRE_IF_MATCH"],
                          per_item=True)
+
+
+def next_page_url(cursor: str | None) -> str | None:
+    """This request's URL with its cursor replaced, or None on the last page."""
+    if cursor is None:
+        return None
+    args = [(name, value) for name, value in request.args.items(multi=True) if name != "cursor"]
+    args.append(("cursor", cursor))
+    return f"{request.base_url}?{urlencode(args)}"
