@@ -156,6 +156,7 @@ class Worker(base.Worker):
             self.cfg.pre_request(self, req)
             started = datetime.now()
             resp, environ = wsgi.create(req, client, address, server, self.cfg)
+            resp.sock = outgoing = _HeadWithBody(client)
             environ["wsgi.multithread"] = True
             self.nr += 1
             if self.nr >= self.max_requests:
@@ -172,6 +173,7 @@ class Worker(base.Worker):
                     for item in respiter:
                         resp.write(item)
                 resp.close()
+                outgoing.flush()
             finally:
                 self.log.access(resp, req, environ, datetime.now() - started)
                 if hasattr(respiter, "close"):
@@ -190,6 +192,41 @@ class Worker(base.Worker):
                 self.cfg.post_request(self, req, environ, resp)
             except Exception:
                 self.log.exception("Exception in post_request hook")
+
+
+class _HeadWithBody:
+    """The client's socket as a response writes to it: the head is held back and sent
+    with the first body bytes, in one send. gunicorn sends them apart, and on a
+    keep-alive connection each send is a segment the kernel carries to the client: a
+    profile of single GETs under sixteen connections had a fifth of a worker's samples
+    in sending heads."""
+
+    def __init__(self, sock):
+        self._sock = sock
+        self._head = None
+        self._sent = False
+
+    def sendall(self, data):
+        if not self._sent:
+            if self._head is None:
+                self._head = data
+                return
+            data, self._head, self._sent = self._head + data, None, True
+        self._sock.sendall(data)
+
+    def flush(self):
+        """Send a head held alone (a response with no body)."""
+        if self._head is not None:
+            self._sock.sendall(self._head)
+            self._head, self._sent = None, True
+
+    def sendfile(self, *args, **kwargs):
+        self.flush()
+        self._sent = True
+        return self._sock.sendfile(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
 
 
 def _readable(connection, timeout: float) -> bool:
