@@ -286,6 +286,26 @@ def test_a_common_word_pages_the_same_whichever_way_hits_are_found(
     assert _ids(ascending) == expected[::-1]
 
 
+def test_snippets_are_the_same_whichever_way_hits_are_found(app, client, create, monkeypatch):
+    """Probing article by article, SQLite takes each passage from the probe itself;
+    collecting hits first, it looks the page's passages up after: the same passages."""
+    from api.reading import fts5
+    for number in range(9):
+        create(external_id=str(number), url=None, summary=None,
+               headline=f"Harbour note {number}",
+               body=f"Fog lay over the harbour at dawn. Boats number {number} waited.",
+               published_at=f"2022-02-{number + 1:02d}T08:00:00Z")
+    pages = {}
+    for probe_cost in (0, 10**9):
+        monkeypatch.setattr(fts5, "_PROBE_COST", probe_cost)
+        app.extensions.pop("dateline.search_plans", None)
+        items = client.get("/articles?q=harbour boats&sort=-published_at&limit=4").json["items"]
+        pages[probe_cost] = [(item["id"], item["snippet"]) for item in items]
+
+    assert pages[0] == pages[10**9]
+    assert all("<mark>harbour</mark>" in snippet.lower() for _, snippet in pages[0])
+
+
 def test_a_snippet_marks_a_hit_deep_in_a_long_body_after_the_words_text_inside_another(
         client, create):
     filler = " ".join(["grain harvest figures"] * 700)

@@ -10,7 +10,7 @@ import math
 import time
 
 from flask import current_app, has_app_context
-from peewee import SQL, Column, Expression, Table, fn
+from peewee import JOIN, SQL, Column, Table, fn
 
 from api.reading import search
 from api.reading.search import RankWindow, SearchQuery
@@ -52,20 +52,23 @@ def _matches(query: SearchQuery, *columns):
             .where(_match(query)))
 
 
-def matching(query: SearchQuery, rows_needed: int | None = None) -> Expression:
-    """A condition on Article: it matches the search.
+def matched(select, query: SearchQuery, rows_needed: int | None = None):
+    """select, narrowed to the articles that match the search.
 
     rows_needed: how many rows the caller needs when it walks the articles in an index's
     order and stops there, meeting no filter off that index (a page in date order). A
     search with many hits then probes the full-text index article by article, so a
     common word costs a page's worth of probes instead of collecting its hits from the
-    whole collection first.
+    whole collection first; each row's passage (its `snippet`) comes from the same
+    probe, where a query of its own would probe again (0.7 ms a page).
     """
-    found = _match(query)
     if rows_needed is not None and _hits_are_many(query, rows_needed):
-        return fn.EXISTS(_FTS.select(SQL("1")).where(
-            found & (_FTS.rowid == Column(Article, "rowid"))))
-    return Column(Article, "rowid").in_(_FTS.select(_FTS.rowid).where(found))
+        # CROSS JOIN: SQLite keeps the articles' walk as the outer loop.
+        probed = select.join_from(Article, _FTS, JOIN.CROSS).where(
+            (_FTS.rowid == Column(Article, "rowid")) & _match(query))
+        return probed.select_extend(_snippet().alias("snippet"))
+    return select.where(
+        Column(Article, "rowid").in_(_FTS.select(_FTS.rowid).where(_match(query))))
 
 
 def _hits_are_many(query: SearchQuery, needed: int) -> bool:
@@ -136,14 +139,16 @@ def ranked(select, query: SearchQuery, window: RankWindow):
         scores, on=(scores.c.id == Article.id)), scores.c.rank
 
 
+def _snippet():
+    return fn.snippet(SQL("article_fts"), -1, "<mark>", "</mark>", "…", search.SNIPPET_WORDS)
+
+
 def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, str]:
     """A short passage of each article around the words found, hits in <mark>."""
     if not article_ids:
         return {}
     # From the page's articles to the index, one lookup each: joined the other way,
     # SQLite would walk every hit of the search to find the page's few.
-    excerpt = _FTS.select(fn.snippet(SQL("article_fts"), -1, "<mark>", "</mark>", "…",
-                                     search.SNIPPET_WORDS)).where(
-        _match(query) & (_FTS.rowid == _ROWS.rowid))
+    excerpt = _FTS.select(_snippet()).where(_match(query) & (_FTS.rowid == _ROWS.rowid))
     rows = _ROWS.select(_ROWS.id, excerpt).where(_ROWS.id.in_(article_ids)).tuples()
     return dict(rows.execute(Article._meta.database))

@@ -70,12 +70,12 @@ SORTS = {sort.name: sort for sort in (
 def filtered(query: dict, rows_needed: int | None = None, state: str = "live"):
     """The articles the query's filters (and search) select, unordered, unpaged: live
     ones, or with state "deleted" the tombstones, or "any" both. rows_needed: see
-    fts5.matching."""
+    fts5.matched."""
     select = Article.select()
     if state != "any":
         select = select.where(Article.deleted_at.is_null(state == "live"))
     if query.get("q"):
-        select = select.where(search.engine().matching(search.parse(query["q"]), rows_needed))
+        select = search.engine().matched(select, search.parse(query["q"]), rows_needed)
     if query.get("source"):
         select = select.where(Article.source.in_(query["source"]))
     if query.get("language"):
@@ -239,9 +239,10 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
     page, more = keyset_page(select.select_extend(*annotations()), (key, tie), position,
                              sort.descending, limit,
                              rows=lambda ordered: articles_from(database.execute(ordered)))
-    if query.get("q"):
-        found = search.engine().snippets(search.parse(query["q"]), [row.id for row in page])
-        for row in page:
+    unmarked = [row for row in page if "snippet" not in row.__dict__]
+    if query.get("q") and unmarked:
+        found = search.engine().snippets(search.parse(query["q"]), [row.id for row in unmarked])
+        for row in unmarked:
             row.snippet = found.get(row.id)
     if not more:
         return page, None

@@ -4,7 +4,7 @@ One query language on both backends, that of web search boxes: words (all must
 match), "quoted phrases", OR between two terms, and -word or -"phrase" to exclude.
 Each database's search reads top to bottom in its own module: api.reading.fts5
 (SQLite's FTS5 index) and api.reading.tsearch (PostgreSQL's text search), each with
-the same five functions (matching, rank_window, current_rank, ranked, snippets);
+the same five functions (matched, rank_window, current_rank, ranked, snippets);
 engine() picks one, by the database the app opened.
 """
 

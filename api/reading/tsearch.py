@@ -40,10 +40,16 @@ def _tsquery(query: SearchQuery):
     return fn.websearch_to_tsquery(SQL("'simple'::regconfig"), query.text)
 
 
-def matching(query: SearchQuery, rows_needed: int | None = None) -> Expression:
-    """A condition on Article: it matches the search. rows_needed is for SQLite: here the
-    planner chooses between walking an index and collecting hits, from its statistics."""
+def matching(query: SearchQuery) -> Expression:
+    """A condition on Article: it matches the search."""
     return Expression(vector(), "@@", _tsquery(query))
+
+
+def matched(select, query: SearchQuery, rows_needed: int | None = None):
+    """select, narrowed to the articles that match the search. rows_needed is for SQLite:
+    here the planner chooses between walking an index and collecting hits, from its
+    statistics."""
+    return select.where(matching(query))
 
 
 def rank_window(select, query: SearchQuery) -> RankWindow:
