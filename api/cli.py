@@ -405,8 +405,8 @@ def stories_rebuild():
     without stories, or after changing how grouping works. Every story gets a new id.
     Writes may go on meanwhile: an article written during the run is grouped when it
     arrives and may then be grouped again by the run."""
-    from api.resources.stories import rebuild
     from api.storage.models import Article
+    from api.writing.regrouping import rebuild
 
     _app_with_database()
     total = Article.select().where(Article.deleted_at.is_null()).count()

@@ -1,14 +1,12 @@
-"""/stories: the articles about one event across sources (grouped by api/writing/grouping.py),
-and the rebuild that groups every stored article again."""
+"""/stories: the articles about one event across sources (grouped by api/writing/grouping.py)."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
 
 from flask import jsonify, url_for
 from flask.views import MethodView
-from peewee import Tuple, fn
+from peewee import fn
 
 from api.errors import Problem
 from api.reading.listing import filtered
@@ -21,9 +19,6 @@ from api.reading.pagination import (
 from api.storage.models import Article, Story, StoryArticle
 from api.web.http import Blueprint, next_page_url
 from api.web.spec import LINK_HEADER
-from api.writing import grouping
-from api.writing.journal import hold_feed_position, writing
-from api.writing.store import utc_now
 from schemas.fields import parse_rfc3339
 from schemas.story import (
     LISTED_ARTICLES,
@@ -149,37 +144,6 @@ def _summary(story: Story, articles: list[Article], sources: list[dict]) -> dict
         "sources": sources,
         **tops,
     }
-
-
-def rebuild(progress: Callable[[int], None] = lambda done: None, chunk: int = 500) -> int:
-    """Group every live article again, oldest publish time first, a chunk a transaction.
-    Story ids are new afterwards. Returns how many stories there are."""
-    with writing():
-        hold_feed_position()
-        StoryArticle.delete().execute()
-        Story.delete().execute()
-    after = None
-    columns = (Article.id, Article.published_at, Article.headline, Article.summary,
-               Article.body, *(getattr(Article, name) for name in _NAMED))
-    while True:
-        with writing():
-            # Read under the lock writers group under, so no write slips between the
-            # read of a page and its grouping.
-            hold_feed_position()
-            select = Article.select(*columns).where(Article.deleted_at.is_null())
-            if after is not None:
-                select = select.where(Tuple(Article.published_at, Article.id) > Tuple(*after))
-            page = list(select.order_by(Article.published_at, Article.id).limit(chunk))
-            signatures = grouping.signatures([row.id for row in page])
-            now = utc_now()
-            for row in page:
-                grouping.regroup(grouping.member_of(row, signatures.get(row.id)), now)
-        if not page:
-            break
-        progress(len(page))
-        after = (page[-1].published_at, page[-1].id)
-    return Story.select().where(Story.absorbed_into.is_null()
-                                & (Story.article_count > 0)).count()
 
 
 def _story(story_id: str) -> Story:

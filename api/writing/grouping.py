@@ -361,7 +361,7 @@ def resolve_many(story_ids: set[str]) -> set[str]:
 _NAMED_KINDS = {"people": "person", "organisations": "organisation", "places": "place"}
 _NAMED = frozenset(_NAMED_KINDS.values())
 # What an article's story is judged on: an update that changes none of these keeps it.
-_JUDGED_ON = ("headline", "summary", "body", "published_at", *_NAMED_KINDS)
+JUDGED_ON = ("headline", "summary", "body", "published_at", *_NAMED_KINDS)
 
 
 def member_of(article: Article, signature: np.ndarray | None,
@@ -428,7 +428,7 @@ def follow(changes: list[tuple[Article, str, Article | None]], now: datetime) ->
                  if op in ("created", "updated") and (
                      replaced is None or replaced.deleted_at is not None or any(
                          getattr(article, name) != getattr(replaced, name)
-                         for name in _JUDGED_ON))]
+                         for name in JUDGED_ON))]
     found = signatures([article.id for article in regrouped
                         if "_minhash" not in article.__dict__])
     minhashes = {}
