@@ -172,6 +172,9 @@ class Worker(base.Worker):
                 else:
                     for item in respiter:
                         resp.write(item)
+                        # A head whose first body bytes were empty leaves now, not
+                        # with a stream's next bytes.
+                        outgoing.flush()
                 resp.close()
                 outgoing.flush()
             finally:

@@ -59,6 +59,20 @@ def test_unsupported_accept_is_406_listing_what_is_offered(client, create):
     assert set(response.json["available"]) == {"application/json", LD, NINJS}
 
 
+def test_head_answers_every_representation_get_offers(client, create):
+    article = create()
+    asked = [(f"/articles/{article['id']}", LD), (f"/articles/{article['id']}", NINJS),
+             ("/articles", "application/x-ndjson"), ("/articles", LD)]
+
+    for path, kind in asked:
+        head = client.head(path, headers={"Accept": kind})
+        get = client.get(path, headers={"Accept": kind})
+
+        assert (head.status_code, head.content_type) == (200, get.content_type), (path, kind)
+        assert head.data == b""
+        assert head.headers.get("ETag") == get.headers.get("ETag")
+
+
 def test_ndjson_streams_the_whole_filtered_list(client, create):
     for number in range(25):
         create(external_id=str(number), url=None, tags=["even" if number % 2 else "odd"])

@@ -145,7 +145,12 @@ def _handler():
     """The function that will handle this request: a MethodView's method, or the view."""
     view = current_app.view_functions.get(request.endpoint)
     view_class = getattr(view, "view_class", None)
-    return getattr(view_class, request.method.lower(), view) if view_class else view
+    if view_class is None:
+        return view
+    method = request.method.lower()
+    if method == "head" and not hasattr(view_class, "head"):
+        method = "get"  # as MethodView dispatches it
+    return getattr(view_class, method, view)
 
 
 def produces(*media_types: str):
