@@ -263,7 +263,7 @@ class Blueprint(SmorestBlueprint):
 
     def arguments(self, schema, *args, **kwargs):
         # An instance, made here once: given a class, webargs builds a schema for every
-        # request (a fifth of a list page's time outside the database, in a profile).
+        # request (4% of a list request in a profile).
         if isinstance(schema, type):
             schema = schema()
         return super().arguments(schema, *args, **kwargs)
