@@ -83,6 +83,11 @@ blp = Blueprint("articles", __name__, description="News articles and their metad
 # Rows fetched per query while streaming a whole list as NDJSON.
 STREAM_PAGE = 500
 
+# Made once: a schema copies its fields when it is built (5% of a merge-patch in a
+# profile); dumping and loading keep no state on it.
+_WRITABLE = ArticleSchema(exclude=READ_ONLY_FIELDS)
+_INPUT = ArticleInputSchema()
+
 
 def _headers(article: Article, **extra) -> dict:
     return {"ETag": article_etag(article), **extra}
@@ -102,7 +107,7 @@ def _conditional_get(article: Article):
 
 def writable_fields(article: Article) -> dict:
     """The article as a client would PUT it: the base a merge patch applies to."""
-    return drop_extracted(ArticleSchema(exclude=READ_ONLY_FIELDS).dump(article),
+    return drop_extracted(_WRITABLE.dump(article),
                           article.entity_basis)
 
 
@@ -239,7 +244,7 @@ class ArticleItem(MethodView):
         patch = request_json()
 
         def patched(article):
-            return load_merge_patch(ArticleInputSchema(), writable_fields(article), patch)
+            return load_merge_patch(_INPUT, writable_fields(article), patch)
 
         article = store.modify_article(str(article_id), request_preconditions(), patched)
         return article, 200, _headers(article)

@@ -25,6 +25,10 @@ KABUL (Dispatches) \u2013 Fighters announced on Wednesday that a major crossing 
 Officials in the capital said the assault had been pushed back.
 """
 
+# Made once: a schema copies its fields when it is built (5% of a write's time in a
+# profile of merge-patches), and loading keeps no state on it.
+_ARTICLE = ArticleInputSchema()
+
 
 def article_from_text(raw: bytes) -> dict:
     """Validated article fields extracted from a raw item; 422 saying what is missing."""
@@ -57,7 +61,7 @@ def article_from_text(raw: bytes) -> dict:
                       kind="not-an-article", missing=["published_at"]) from None
     fields = {name: found[name] for name in ("source", "external_id", "headline", "body",
                                              "dateline") if found.get(name)}
-    data = ArticleInputSchema().load({**fields, "published_at": stamp.isoformat()})
+    data = _ARTICLE.load({**fields, "published_at": stamp.isoformat()})
     data["published_at_basis"] = basis
     return data
 
@@ -66,7 +70,7 @@ def article_from_request() -> dict:
     """The request's article: JSON validated by the schema, or raw text extracted."""
     if request.mimetype == PLAIN_TEXT:
         return article_from_text(request.get_data(cache=True))
-    return ArticleInputSchema().load(request_json())
+    return _ARTICLE.load(request_json())
 
 
 def article_body(example: dict) -> dict:
