@@ -100,6 +100,36 @@ def test_conflicting_url_rejects_the_item_and_keeps_the_rest(batch, sample, clie
     assert "url" in result["results"][0]["errors"][0]["detail"]
 
 
+def test_a_batch_racing_another_writer_is_judged_item_by_item(batch, sample, client,
+                                                             monkeypatch):
+    """When another writer stores or locks one of a batch's keys meanwhile, the batch
+    falls back to writing its items one by one; an item still clashing is refused alone."""
+    from peewee import IntegrityError
+
+    from api.writing import bulk, store
+
+    batch([_variant(sample, 1)])
+
+    def clash(*args, **kwargs):
+        raise IntegrityError("UNIQUE constraint failed: article.source, article.external_id")
+
+    def upsert(data, *args, **kwargs):
+        if data["external_id"] == "3":
+            clash()
+        return store.upsert(data, *args, **kwargs)
+
+    monkeypatch.setattr(bulk, "upsert_many", clash)
+    monkeypatch.setattr(bulk, "upsert", upsert)
+    result = batch([_variant(sample, 1, headline="Changed"), _variant(sample, 2),
+                    _variant(sample, 3)])
+
+    assert [item["status"] for item in result["results"]] == ["updated", "created", "rejected"]
+    assert "concurrent write" in result["results"][2]["errors"][0]["detail"]
+    assert client.get(f"/articles/{result['results'][0]['id']}").json["headline"] == "Changed"
+    stored = {item["external_id"] for item in client.get("/articles").json["items"]}
+    assert stored == {"1", "2"}
+
+
 def test_more_than_a_thousand_items_is_refused_whole(client, sample):
     items = [_variant(sample, number) for number in range(1001)]
 

@@ -171,7 +171,7 @@ def _one_name(query: dict) -> tuple[str, str] | None:
 def _walk_meets_every_filter(query: dict, sort: Sort) -> bool:
     """Whether a page walks an index that holds every filter but the search (the date
     index, or one of source, language or a name with it): only then does a page cost
-    about limit * articles / hits probes (fts5.matching)."""
+    about limit * articles / hits probes (fts5.matched)."""
     if sort.field == "relevance" or query.get("updated_after") is not None or query.get(
             "duplicates", "include") != "include" or query.get("collapse"):
         return False
@@ -239,8 +239,9 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
     page, more = keyset_page(select.select_extend(*annotations()), (key, tie), position,
                              sort.descending, limit,
                              rows=lambda ordered: articles_from(database.execute(ordered)))
-    unmarked = [row for row in page if "snippet" not in row.__dict__]
-    if query.get("q") and unmarked:
+    # A search that walked the date order has each row's passage already (fts5.matched).
+    unmarked = [row for row in page if "snippet" not in row.__dict__] if query.get("q") else []
+    if unmarked:
         found = search.engine().snippets(search.parse(query["q"]), [row.id for row in unmarked])
         for row in unmarked:
             row.snippet = found.get(row.id)

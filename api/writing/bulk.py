@@ -92,7 +92,6 @@ def upsert_many(datas: list[dict], preconditions: Preconditions,
     by_key, by_url, by_content = _existing(datas, content_keys)
     outcomes: list[tuple[str, str] | Problem | None] = [None] * len(datas)
     one_by_one, fresh, claimed_keys, claimed_urls = [], [], set(), set()
-    computed: dict[int, dict] = {}
     for index, data in enumerate(datas):
         key = (data["source"], data.get("external_id"))
         url = data.get("url")
@@ -116,10 +115,10 @@ def upsert_many(datas: list[dict], preconditions: Preconditions,
         if holder is not None and (target is None or holder.id != target.id):
             outcomes[index] = taken("url", holder.id)
             continue
-        computed[index] = columns_for(data, target, derived[index])
+        columns = columns_for(data, target, derived[index])
         if target is None:
-            fresh.append((index, data, computed[index], derived[index].signature))
-        elif unchanged(target, computed[index]):
+            fresh.append((index, data, columns, derived[index].signature))
+        elif unchanged(target, columns):
             outcomes[index] = ("unchanged", target.id)
         else:
             try:
@@ -130,14 +129,8 @@ def upsert_many(datas: list[dict], preconditions: Preconditions,
             one_by_one.append(index)
     for index, article_id in _insert_fresh(fresh):
         outcomes[index] = ("created", article_id)
-    for index in sorted(one_by_one, key=lambda index: write_order(datas[index])):
-        try:
-            with writing():
-                status, article = upsert(datas[index], preconditions, computed.get(index),
-                                         derived[index].signature)
-            outcomes[index] = (status, article.id)
-        except Problem as problem:
-            outcomes[index] = problem
+    for index, outcome in _upsert_each(datas, derived, one_by_one, preconditions).items():
+        outcomes[index] = outcome
     return outcomes
 
 
@@ -202,17 +195,20 @@ def prepare(items: list) -> list[Prepared | Rejected]:
     return prepared
 
 
-def _upsert_each(datas: list[dict], preconditions: Preconditions) -> list:
-    """The one-by-one path, each item in its own savepoint, in the shared write order."""
-    outcomes: list = [None] * len(datas)
-    for index in sorted(range(len(datas)), key=lambda index: write_order(datas[index])):
+def _upsert_each(datas: list[dict], derived: list[Derived], indices: Iterable[int],
+                 preconditions: Preconditions, conflicts: tuple = ()) -> dict:
+    """The one-by-one path: the items at indices, each in its own savepoint, in the
+    shared write order; conflicts: the database errors that refuse only the item they
+    hit (409), where any other ends the whole batch."""
+    outcomes = {}
+    for index in sorted(indices, key=lambda index: write_order(datas[index])):
         try:
             with writing():
-                status, article = store.upsert(datas[index], preconditions)
+                status, article = upsert(datas[index], preconditions, derived[index])
             outcomes[index] = (status, article.id)
         except Problem as problem:
             outcomes[index] = problem
-        except (IntegrityError, OperationalError):
+        except conflicts:
             outcomes[index] = Problem(409, "Conflicts with a concurrent write of the same "
                                            "article; send it again.")
     return outcomes
@@ -245,7 +241,9 @@ def write_prepared(prepared: list[Prepared | Rejected], preconditions: Precondit
         except (IntegrityError, OperationalError):
             # Another writer stored or locked one of these keys meanwhile (a unique-key
             # clash, or PostgreSQL ending a lock wait): judge the items one by one.
-            outcomes = _upsert_each(datas, preconditions)
+            each = _upsert_each(datas, derived, range(len(datas)), preconditions,
+                                conflicts=(IntegrityError, OperationalError))
+            outcomes = [each[index] for index in range(len(datas))]
     for (index, _), outcome in zip(valid, outcomes, strict=True):
         if isinstance(outcome, Problem):
             errors = outcome.extra.get("errors") or [{"pointer": "/", "detail": outcome.detail}]

@@ -491,33 +491,33 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     return updated
 
 
-def upsert(data: dict, preconditions: Preconditions, columns: dict | None = None,
-           signature=None) -> tuple[str, Article]:
+def upsert(data: dict, preconditions: Preconditions,
+           derived: Derived | None = None) -> tuple[str, Article]:
     """Create, replace or leave alone the article keyed by (source, external_id), else url,
     else (with neither) by its content: see same_content.
 
     Returns 'created', 'updated' or 'unchanged' with the stored article; writing a
     tombstone's key brings it back ('created'); the preconditions may refuse a change
-    to a live article. columns, when given, are columns_for(data) computed already (the
-    batch path has them).
+    to a live article. derived: derive(data) when worked out already (the batch path
+    has it).
     """
     # Derived once: a keyless article's columns are worked out twice, to find it and
     # then against what was found, and language detection is the costly part.
-    derived = None if columns is not None else derive(data, signature=False)
+    derived = derived or derive(data, signature=False)
     if matched_by(data) != "content":
         existing = _lock_matching(data)
     else:
-        looked_up = columns or columns_for(data, derived=derived)
+        looked_up = columns_for(data, derived=derived)
         lock_content_keys([content_key(looked_up)])
         existing = locked(same_content(looked_up)).first()
-    columns = columns or columns_for(data, existing, derived)
+    columns = columns_for(data, existing, derived)
     if existing is None:
-        return "created", _insert(data, columns, signature)
+        return "created", _insert(data, columns, derived.signature)
     if unchanged(existing, columns):
         return "unchanged", existing
     status = "created" if existing.deleted_at is not None else "updated"
     preconditions.check(existing)
-    return status, _update(existing, data, columns, signature)
+    return status, _update(existing, data, columns, derived.signature)
 
 
 def _naming_conflicts(write, data: dict, own_id: str | None):
