@@ -318,12 +318,18 @@ def _run_over(label: str, select, work) -> None:
     from api.storage.models import Article
 
     total = select(Article.select(Article.id)).count()
-    written, last = 0, ""
+    written, last = 0, None
+
+    def next_ids():
+        ids = select(Article.select(Article.id))
+        if last is not None:
+            ids = ids.where(Article.id > last)
+        return [row.id for row in ids.order_by(Article.id).limit(500)]
+
     try:
         with click.progressbar(length=total, label=label, show_pos=True,
                                file=sys.stderr) as progress:
-            while page := [row.id for row in select(Article.select(Article.id)).where(
-                    Article.id > last).order_by(Article.id).limit(500)]:
+            while page := next_ids():
                 for article_id in page:
                     try:
                         written += work(article_id)

@@ -189,12 +189,12 @@ def _parsed(data: bytes):
 def export_lines(batch_size: int = 1000) -> Iterator[str]:
     """Every article as one NDJSON line, in id order, a page of rows at a time."""
     schema = ArticleSchema()
-    after = ""
+    after = None
     while True:
-        rows = articles_from(database.execute(
-            Article.select(Article, *annotations())
-            .where((Article.id > after) & Article.deleted_at.is_null())
-            .order_by(Article.id).limit(batch_size)))
+        select = Article.select(Article, *annotations()).where(Article.deleted_at.is_null())
+        if after is not None:
+            select = select.where(Article.id > after)
+        rows = articles_from(database.execute(select.order_by(Article.id).limit(batch_size)))
         for article in rows:
             yield json.dumps(schema.dump(article), ensure_ascii=False) + "\n"
         if len(rows) < batch_size:

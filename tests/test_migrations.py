@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from api.storage.db import database, is_sqlite, open_database
 from api.storage.migrations import all_migrations, upgrade
+from api.storage.migrations.m0019_article_ids_as_uuid import retype
 from api.storage.models import Article, Revision
 from api.text import similarity
 from api.writing.journal import snapshot
@@ -69,6 +72,13 @@ def test_copies_of_current_versions_are_dropped_and_older_versions_kept(client, 
         "old": created["headline"], "new": "Second headline"}
 
 
+def _ids_as_text() -> None:
+    """Article ids back to the text they were before migration 0019 (PostgreSQL), for a
+    test that rebuilds a table as an earlier release had it."""
+    if not is_sqlite():
+        retype(database.obj, 'VARCHAR(36) COLLATE "C"', "text")
+
+
 _FIRST_NEAR_DUPLICATE_TABLES = (
     "CREATE TABLE article_minhash (article_id VARCHAR(36) PRIMARY KEY"
     " REFERENCES article (id) ON DELETE CASCADE, signature TEXT NOT NULL)",
@@ -88,6 +98,7 @@ def test_near_duplicates_stored_before_the_compact_index_are_still_found(client,
         # Back to the first release's tables: hex text of 64-bit values, band rows that
         # the migration does not need (it derives them from the signatures).
         # (On PostgreSQL article_band is a view since migration 0018.)
+        _ids_as_text()
         database.execute_sql("DROP TABLE article_band" if is_sqlite()
                              else "DROP VIEW article_band")
         database.execute_sql("DROP TABLE article_minhash")
@@ -100,7 +111,7 @@ def test_near_duplicates_stored_before_the_compact_index_are_still_found(client,
                 (article["id"], values.astype("<u8").tobytes().hex()))
         migration = all_migrations()[9]
         # Then the later one that reshapes these tables (band keys as arrays, PostgreSQL).
-        later = [step for step in all_migrations() if step.version == 18]
+        later = [step for step in all_migrations() if step.version in (18, 19)]
         with database.atomic():
             for step in (migration, *later):
                 step.module.upgrade(database.obj, "sqlite" if is_sqlite() else "postgresql")
@@ -132,6 +143,7 @@ def test_name_filters_and_facets_answer_alike_once_the_entity_index_is_one_tree(
     with database.connection_context():
         rows = database.execute_sql(
             "SELECT article_id, kind, value, published_at FROM article_entity").fetchall()
+        _ids_as_text()
         database.execute_sql("DROP TABLE article_entity")
         for statement in _FIRST_ENTITY_TABLE:
             database.execute_sql(statement)
@@ -140,9 +152,43 @@ def test_name_filters_and_facets_answer_alike_once_the_entity_index_is_one_tree(
             rows)
         migration = all_migrations()[10]
         with database.atomic():
-            migration.module.upgrade(database.obj, "sqlite" if is_sqlite() else "postgresql")
+            for step in (migration, all_migrations()[18]):
+                step.module.upgrade(database.obj, "sqlite" if is_sqlite() else "postgresql")
 
     assert migration.name == "entity index in one tree"
     assert [item["id"] for item in before[0]["items"]] == [second["id"], first["id"]]
     assert before[2]["facets"]["person"]
     assert [client.get(path).json for path in asked] == before
+
+
+def test_articles_stored_with_text_ids_read_the_same_once_their_ids_are_uuids(client, create):
+    if is_sqlite():
+        pytest.skip("SQLite keeps article ids as text")
+    wire = ("Officials at the main border crossing said on Tuesday that trucks carrying fuel "
+            "and flour would be allowed through again after a week of talks between the two "
+            "sides, easing shortages in the markets of the provincial capital.")
+    original = create(external_id="1", url=None, body=wire, people=["Arif Kakar"])
+    copy = create(external_id="2", url=None, body=wire.replace("Tuesday", "Wednesday"),
+                  people=["Arif Kakar"])
+    client.patch(f"/articles/{original['id']}", json={"headline": "Second headline"})
+    asked = (f"/articles/{original['id']}", f"/articles/{original['id']}/similar",
+             f"/articles/{original['id']}/revisions/1", "/articles?person=Arif%20Kakar",
+             "/changes", "/stories")
+    with database.connection_context():
+        _ids_as_text()
+    before = [client.get(path).get_data() for path in asked]
+    migration = all_migrations()[18]
+    with database.connection_context(), database.atomic():
+        migration.module.upgrade(database.obj, "postgresql")
+        types = {row[0] for row in database.execute_sql(
+            "SELECT data_type FROM information_schema.columns WHERE (table_name, column_name)"
+            " IN (('article', 'id'), ('article_entity', 'article_id'),"
+            " ('revision', 'article_id'), ('story_article', 'article_id'))")}
+    after = [client.get(path).get_data() for path in asked]
+    later = create(external_id="3", url=None, body=wire.replace("Tuesday", "Monday"))
+
+    assert migration.name == "article ids as uuid (PostgreSQL)"
+    assert types == {"uuid"}
+    assert after == before
+    assert {item["id"] for item in client.get(
+        f"/articles/{later['id']}/similar").json["items"]} == {original["id"], copy["id"]}

@@ -55,7 +55,7 @@ def matched(select, query: SearchQuery, rows_needed: int | None = None):
 def rank_window(select, query: SearchQuery) -> RankWindow:
     """The window of the RANKED_HITS most recently stored hits among the articles select
     filters (without the search), by time-ordered article id."""
-    newest = Article.select(fn.MAX(Article.id)).scalar()
+    newest = Article.select(Article.id).order_by(Article.id.desc()).limit(1).scalar()
     # The planner weighs walking the id index backwards, testing each row's stored
     # vector (a common word: 10,000 hits in 27 ms at a million articles), against
     # collecting the hits from the GIN index and sorting them (a rare word).

@@ -196,7 +196,14 @@ class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
 
 
 class TimedPostgresqlDatabase(_TimedQueries, PooledPostgresqlDatabase):
-    pass
+    def _connect(self):
+        from psycopg.types.string import TextLoader  # the postgres extra
+
+        connection = super()._connect()
+        # Article ids are uuid columns here (migration 0019) and text on SQLite: the
+        # code handles them as text on both.
+        connection.adapters.register_loader("uuid", TextLoader)
+        return connection
 
 
 def open_database(url: str, pool_size: int = 8, synchronous: str = "full") -> Database:

@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from peewee import (
+    SQL,
     BigIntegerField,
     BlobField,
     CharField,
@@ -20,7 +21,6 @@ from peewee import (
     IntegerField,
     Model,
     TextField,
-    fn,
 )
 
 from api.storage.db import database
@@ -199,14 +199,18 @@ def annotations() -> tuple:
     story_id (articles_from reads them): worked out per row in the same statement, a
     page costs no query of its own for them."""
     copy = Article.alias()
-    first_copy = copy.select(fn.MIN(copy.id)).where(
-        (copy.content_hash == Article.content_hash) & copy.deleted_at.is_null())
+    # The first by id, not MIN(id): PostgreSQL has no MIN of a uuid.
+    first_copy = copy.select(copy.id).where(
+        (copy.content_hash == Article.content_hash) & copy.deleted_at.is_null()).order_by(
+        copy.id).limit(_ONE)
     story = StoryArticle.select(StoryArticle.story_id).where(
         StoryArticle.article_id == Article.id)
     return first_copy.alias(_FIRST_COPY), story.alias(_STORY)
 
 
 _FIRST_COPY, _STORY = "first_copy", "story"
+# A literal LIMIT: statements made once as text are given only their own parameters.
+_ONE = SQL("1")
 
 
 def articles_from(cursor) -> list[Article]:
@@ -236,8 +240,9 @@ def articles_from(cursor) -> list[Article]:
 @lru_cache(maxsize=4)
 def _first_copy_sql(param: str) -> str:
     """Built once per placeholder style: asked on every article read."""
-    return (Article.select(fn.MIN(Article.id))
-            .where((Article.content_hash == "") & Article.deleted_at.is_null()).sql()[0])
+    return (Article.select(Article.id)
+            .where((Article.content_hash == "") & Article.deleted_at.is_null())
+            .order_by(Article.id).limit(_ONE).sql()[0])
 
 
 def index_key(name: str) -> str:

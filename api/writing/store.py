@@ -228,6 +228,11 @@ def lock_by_url(url: str) -> Article | None:
     return _locked_one("url", url)
 
 
+# The nil UUID, which is no article's id (they are UUIDv7), and a uuid where PostgreSQL
+# keeps ids as uuid.
+NO_ARTICLE = "00000000-0000-0000-0000-000000000000"
+
+
 @lru_cache(maxsize=4)
 def _statements(param: str) -> dict[str, str]:
     """A write's fixed statements, as SQL text written once per placeholder style (one
@@ -238,7 +243,7 @@ def _statements(param: str) -> dict[str, str]:
                          '"updated_at") VALUES ({p}, 0, {p}, {p}) ON CONFLICT DO NOTHING',
         "count": 'UPDATE "source" SET "article_count" = "article_count" + {p} '
                  'WHERE "domain" = {p}',
-        # '' is no article's id: the same statement serves a new article.
+        # With NO_ARTICLE the same statement serves a new article.
         "holder_of_key": 'SELECT "id" FROM "article" WHERE "source" = {p} '
                          'AND "external_id" = {p} AND "id" <> {p} LIMIT 1',
         # A deleted article keeps its key but gives its URL up (migration 0007).
@@ -261,11 +266,11 @@ def ensure_source(domain: str) -> None:
 def _raise_if_taken(data: dict, own_id: str | None) -> None:
     """409 naming the article that already holds this natural key or URL."""
     if data.get("external_id") is not None:
-        other = _run("holder_of_key", data["source"], data["external_id"], own_id or "")
+        other = _run("holder_of_key", data["source"], data["external_id"], own_id or NO_ARTICLE)
         if (row := other.fetchone()) is not None:
             raise taken("source and external_id", row[0])
     if data.get("url") is not None and (
-            row := _run("holder_of_url", data["url"], own_id or "").fetchone()) is not None:
+            row := _run("holder_of_url", data["url"], own_id or NO_ARTICLE).fetchone()) is not None:
         raise taken("url", row[0])
 
 
