@@ -16,8 +16,8 @@ from api.storage.models import (
     Article,
     ArticleEntity,
     StoryArticle,
-    annotations,
     articles_from,
+    whole_rows,
 )
 from api.writing import grouping, store
 from schemas.article import ArticleFilterSchema
@@ -236,7 +236,7 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
     position, window = _start(query, sort, after)
     select, key, tie = _ordered_source(query, sort, window)
     # A relevance score from the joined hits lands on the article itself.
-    page, more = keyset_page(select.select_extend(*annotations()), (key, tie), position,
+    page, more = keyset_page(whole_rows(select), (key, tie), position,
                              sort.descending, limit,
                              rows=lambda ordered: articles_from(database.execute(ordered)))
     # A search that walked the date order has each row's passage already (fts5.matched).
