@@ -256,8 +256,8 @@ class OffsetDateTime(fields.Field):
             return None
         if isinstance(value, Stamp):
             return value.isoformat()
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+        if value.tzinfo is None:  # a stored instant: naive UTC
+            return value.isoformat() + "Z"
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
     def _deserialize(self, value, attr, data, **kwargs):

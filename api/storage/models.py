@@ -12,7 +12,6 @@ from functools import lru_cache
 
 import orjson
 from peewee import (
-    SCOPE_VALUES,
     SQL,
     BigIntegerField,
     BlobField,
@@ -198,49 +197,47 @@ class Article(BaseModel):
 _FIELD_BY_COLUMN = {field.column_name: field for field in Article._meta.sorted_fields}
 
 
+class _Written(Node):
+    """SQL text about an article row, written once per alias the query gives the
+    article table (write(alias) makes it): peewee writes its nodes anew on every query,
+    and a list page spent a sixth of its time writing Article's forty columns and as
+    much again on the two subqueries of annotations()."""
+
+    def __init__(self, write):
+        super().__init__()
+        self._write = write
+        self._texts: dict[str, str] = {}
+
+    def __sql__(self, ctx):
+        # The lookup a Column makes: it gives the table its alias if it has none yet.
+        alias = ctx.alias_manager[Article._meta.table]
+        text = self._texts.get(alias)
+        if text is None:
+            text = self._texts[alias] = self._write(f'"{alias}"')
+        return ctx.literal(text)
+
+
+_FIRST_COPY, _STORY = "first_copy", "story"
+
+# Article's own columns, in the order peewee selects them.
+_OWN_COLUMNS = _Written(lambda article: ", ".join(
+    f'{article}."{field.column_name}"' for field in Article._meta.sorted_fields))
+
+# Standard SQL that SQLite and PostgreSQL both read. The first copy by id, not MIN(id):
+# PostgreSQL has no MIN of a uuid.
+_ANNOTATIONS = _Written(lambda article: (
+    f'(SELECT "copy"."id" FROM "article" AS "copy"'  # noqa: S608 - article: peewee's alias
+    f' WHERE "copy"."content_hash" = {article}."content_hash" AND "copy"."deleted_at" IS NULL'
+    f' ORDER BY "copy"."id" LIMIT 1) AS "{_FIRST_COPY}",'
+    f' (SELECT "member"."story_id" FROM "story_article" AS "member"'
+    f' WHERE "member"."article_id" = {article}."id") AS "{_STORY}"'))
+
+
 def annotations() -> tuple:
     """Columns to select beside Article's that give each row its duplicate_of and its
     story_id (articles_from reads them): worked out per row in the same statement, a
     page costs no query of its own for them."""
-    copy = Article.alias()
-    # The first by id, not MIN(id): PostgreSQL has no MIN of a uuid.
-    first_copy = copy.select(copy.id).where(
-        (copy.content_hash == Article.content_hash) & copy.deleted_at.is_null()).order_by(
-        copy.id).limit(_ONE)
-    story = StoryArticle.select(StoryArticle.story_id).where(
-        StoryArticle.article_id == Article.id)
-    return first_copy.alias(_FIRST_COPY), story.alias(_STORY)
-
-
-_FIRST_COPY, _STORY = "first_copy", "story"
-# A literal LIMIT: statements made once as text are given only their own parameters.
-_ONE = SQL("1")
-
-
-class _OwnColumns(Node):
-    """Article's columns as peewee writes them, from text made once per table alias:
-    peewee renders each of the forty on every query (a sixth of a list page's time)."""
-
-    def __init__(self):
-        super().__init__()
-        self._texts: dict[tuple, str] = {}
-
-    def __sql__(self, ctx):
-        # The lookup a Column makes: it gives the table its alias if it has none yet.
-        alias = None if ctx.scope == SCOPE_VALUES else ctx.alias_manager[Article._meta.table]
-        quote = ctx.state.quote or '""'
-        text = self._texts.get((alias, quote))
-        if text is None:
-            def entity(*parts):
-                return ".".join(f"{quote[0]}{part.replace(quote[1], quote[1] * 2)}{quote[1]}"
-                                for part in parts)
-            text = self._texts[(alias, quote)] = ", ".join(
-                entity(*filter(None, (alias, field.column_name)))
-                for field in Article._meta.sorted_fields)
-        return ctx.literal(text)
-
-
-_OWN_COLUMNS = _OwnColumns()
+    return (_ANNOTATIONS,)
 
 
 def whole_rows(select):
@@ -280,7 +277,7 @@ def _first_copy_sql(param: str) -> str:
     """Built once per placeholder style: asked on every article read."""
     return (Article.select(Article.id)
             .where((Article.content_hash == "") & Article.deleted_at.is_null())
-            .order_by(Article.id).limit(_ONE).sql()[0])
+            .order_by(Article.id).limit(SQL("1")).sql()[0])
 
 
 def index_key(name: str) -> str:
