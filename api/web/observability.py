@@ -7,6 +7,7 @@ instance whichever worker answers it.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import os
@@ -47,10 +48,15 @@ POOL = Gauge("dateline_db_connections", "Database connections held by this insta
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
+@functools.lru_cache(maxsize=512)
+def _template(rule: str) -> str:
+    return _CONVERTER.sub(r"{\1}", rule)
+
+
 def route_template() -> str:
     """The matched route in OpenAPI form (/articles/{article_id}); 'unmatched' for 404s."""
     rule = request.url_rule
-    return _CONVERTER.sub(r"{\1}", rule.rule) if rule is not None else "unmatched"
+    return _template(rule.rule) if rule is not None else "unmatched"
 
 
 def _start_timer():
