@@ -8,7 +8,7 @@ import pytest
 
 from api.reading import listing
 from api.storage.db import database
-from api.storage.models import annotations, whole_rows
+from api.storage.models import Article, StoryArticle, annotations, whole_rows
 from schemas.article import ArticleQuerySchema
 
 
@@ -171,3 +171,26 @@ def test_a_page_asks_for_its_columns_exactly_as_peewee_writes_them(app, args):
         sort = listing.sort_for(query)
         select, _, _ = listing._ordered_source(query, sort, listing._start(query, sort, None)[1])
         assert whole_rows(select).sql() == select.select_extend(*annotations()).sql()
+
+
+def test_a_page_gives_each_article_the_first_copy_and_the_story_peewee_finds(client, create):
+    # The page's duplicate_of and story_id are SQL text (models.annotations); here they
+    # are worked out with peewee's own queries, article by article.
+    wire = ("Officials at the main border crossing said on Tuesday that trucks carrying fuel "
+            "and flour would be allowed through again after a week of talks.")
+    for number, body in enumerate([wire, wire, "A court in the capital adjourned the trial.",
+                                   wire.replace("Tuesday", "Wednesday")]):
+        create(external_id=str(number), url=None, body=body)
+    items = client.get("/articles").json["items"]
+
+    with database.connection_context():
+        for item in items:
+            article = Article.get_by_id(item["id"])
+            first = (Article.select(Article.id).where(
+                (Article.content_hash == article.content_hash) & Article.deleted_at.is_null())
+                .order_by(Article.id).first())
+            story = StoryArticle.get_or_none(StoryArticle.article_id == article.id)
+            assert item["duplicate_of"] == (None if first.id == article.id else first.id)
+            assert item["story_id"] == (story.story_id if story else None)
+    assert sum(item["duplicate_of"] is not None for item in items) == 1
+    assert all(item["story_id"] is not None for item in items)

@@ -196,14 +196,19 @@ class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
 
 
 class TimedPostgresqlDatabase(_TimedQueries, PooledPostgresqlDatabase):
-    def _connect(self):
-        from psycopg.types.string import TextLoader  # the postgres extra
+    pass
 
-        connection = super()._connect()
-        # Article ids are uuid columns here (migration 0019) and text on SQLite: the
-        # code handles them as text on both.
-        connection.adapters.register_loader("uuid", TextLoader)
-        return connection
+
+def _ids_as_text():
+    """psycopg's adapters, but for uuid columns loaded as text: article ids are uuid on
+    PostgreSQL (migration 0019) and text on SQLite, and the code handles them as text."""
+    import psycopg  # the postgres extra
+    from psycopg.adapt import AdaptersMap
+    from psycopg.types.string import TextLoader
+
+    adapters = AdaptersMap(psycopg.adapters)
+    adapters.register_loader("uuid", TextLoader)
+    return adapters
 
 
 def open_database(url: str, pool_size: int = 8, synchronous: str = "full") -> Database:
@@ -237,6 +242,8 @@ def open_database(url: str, pool_size: int = 8, synchronous: str = "full") -> Da
         stale_timeout=300,
         timeout=10,
         prefer_psycopg3=True,
+        # Each new connection copies its adapters from this context.
+        context=_ids_as_text(),
         **params,
     )
 
