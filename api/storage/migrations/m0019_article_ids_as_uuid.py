@@ -13,9 +13,9 @@ tables' "C" collation gave before: keyset cursors stay valid. SQLite keeps text.
 NAME = "article ids as uuid (PostgreSQL)"
 
 ID_COLUMNS = [("article", "id"), ("article_entity", "article_id"),
-               ("article_minhash", "article_id"), ("revision", "article_id"),
-               ("story_article", "article_id"), ("delivery", "article_id"),
-               ("purged_article", "id")]
+              ("article_minhash", "article_id"), ("revision", "article_id"),
+              ("story_article", "article_id"), ("delivery", "article_id"),
+              ("purged_article", "id")]
 
 
 def upgrade(db, dialect):
