@@ -16,7 +16,7 @@ from pathlib import Path
 
 from api.errors import Problem
 from api.storage.db import database
-from api.storage.models import LIST_FIELDS, Article, annotations, articles_from, drop_extracted
+from api.storage.models import LIST_FIELDS, Article, articles_from, drop_extracted, whole_rows
 from api.web.http import parse_json
 from api.web.ingest import article_from_text
 from api.writing.bulk import Prepared, Rejected, prepare
@@ -191,7 +191,7 @@ def export_lines(batch_size: int = 1000) -> Iterator[str]:
     schema = ArticleSchema()
     after = None
     while True:
-        select = Article.select(Article, *annotations()).where(Article.deleted_at.is_null())
+        select = whole_rows(Article.select().where(Article.deleted_at.is_null()))
         if after is not None:
             select = select.where(Article.id > after)
         rows = articles_from(database.execute(select.order_by(Article.id).limit(batch_size)))

@@ -12,7 +12,6 @@ from functools import lru_cache
 
 import orjson
 from peewee import (
-    SQL,
     BigIntegerField,
     BlobField,
     CharField,
@@ -223,14 +222,25 @@ _FIRST_COPY, _STORY = "first_copy", "story"
 _OWN_COLUMNS = _Written(lambda article: ", ".join(
     f'{article}."{field.column_name}"' for field in Article._meta.sorted_fields))
 
-# Standard SQL that SQLite and PostgreSQL both read. The first copy by id, not MIN(id):
-# PostgreSQL has no MIN of a uuid.
-_ANNOTATIONS = _Written(lambda article: (
-    f'(SELECT "copy"."id" FROM "article" AS "copy"'  # noqa: S608 - article: peewee's alias
-    f' WHERE "copy"."content_hash" = {article}."content_hash" AND "copy"."deleted_at" IS NULL'
-    f' ORDER BY "copy"."id" LIMIT 1) AS "{_FIRST_COPY}",'
-    f' (SELECT "member"."story_id" FROM "story_article" AS "member"'
-    f' WHERE "member"."article_id" = {article}."id") AS "{_STORY}"'))
+
+
+def _first_copy(content_hash: str) -> str:
+    """duplicate_of's rule as a scalar subquery: the live article with this content hash
+    (SQL for it) that has the lowest id, or NULL. By order, not MIN(id): PostgreSQL has
+    no MIN of a uuid. Standard SQL that SQLite and PostgreSQL both read."""
+    return ('(SELECT "copy"."id" FROM "article" AS "copy"'  # noqa: S608 - SQL, not input
+            f' WHERE "copy"."content_hash" = {content_hash} AND "copy"."deleted_at" IS NULL'
+            ' ORDER BY "copy"."id" LIMIT 1)')
+
+
+def _annotation_columns(article: str) -> str:
+    first_copy = _first_copy(f'{article}."content_hash"')
+    story = ('(SELECT "member"."story_id" FROM "story_article" AS "member"'  # noqa: S608
+             f' WHERE "member"."article_id" = {article}."id")')
+    return f'{first_copy} AS "{_FIRST_COPY}", {story} AS "{_STORY}"'
+
+
+_ANNOTATIONS = _Written(_annotation_columns)
 
 
 def annotations() -> tuple:
@@ -245,9 +255,11 @@ def whole_rows(select):
     columns, whatever else select asks for (a rank, a snippet), and annotations().
     select reads the article table itself, not an Article.alias(): the text names the
     alias peewee gives the table (t1, t2…), which the subqueries' own aliases are not."""
-    own = {id(field) for field in Article._meta.sorted_fields}
-    extra = [node for node in select._returning if id(node) not in own]
+    extra = [node for node in select._returning if id(node) not in _OWN_FIELDS]
     return select.select(_OWN_COLUMNS, *extra, *annotations())
+
+
+_OWN_FIELDS = frozenset(id(field) for field in Article._meta.sorted_fields)
 
 
 def articles_from(cursor) -> list[Article]:
@@ -276,10 +288,9 @@ def articles_from(cursor) -> list[Article]:
 
 @lru_cache(maxsize=4)
 def _first_copy_sql(param: str) -> str:
-    """Built once per placeholder style: asked on every article read."""
-    return (Article.select(Article.id)
-            .where((Article.content_hash == "") & Article.deleted_at.is_null())
-            .order_by(Article.id).limit(SQL("1")).sql()[0])
+    """Written once per placeholder style: asked on every article read. One row always,
+    NULL when no live article has the hash (a tombstone's own)."""
+    return f"SELECT {_first_copy(param)}"
 
 
 def index_key(name: str) -> str:

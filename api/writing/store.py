@@ -25,10 +25,10 @@ from api.storage.models import (
     Article,
     ArticleEntity,
     PurgedArticle,
-    annotations,
     articles_from,
     drop_extracted,
     index_key,
+    whole_rows,
 )
 from api.text import similarity
 from api.text.entities import VERSION as ENTITY_EXTRACTOR
@@ -185,7 +185,7 @@ def live(article: Article) -> Article:
 
 @lru_cache(maxsize=4)
 def _by_id_sql(param: str) -> str:
-    return Article.select(Article, *annotations()).where(Article.id == "").sql()[0]
+    return whole_rows(Article.select().where(Article.id == "")).sql()[0]
 
 
 def live_article(article_id: str) -> Article:
