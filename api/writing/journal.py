@@ -1,9 +1,12 @@
-"""Revisions and the change feed's order.
+"""Revisions, source counts and the change feed's order.
 
 Every write runs inside writing(). Revisions recorded during it are numbered and
 inserted as the transaction's last step, so the feed position is claimed after every
 row lock the write needs: positions then commit in the order they were handed out,
-and waiting for the position row can never close a circle of locks.
+and waiting for the position row can never close a circle of locks. Source counts move
+in that last step too, just before: on PostgreSQL a count's row lock is held until
+commit, and taken at the start it kept every other writer of the same source waiting
+for the whole transaction instead of its end.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import contextlib
 import contextvars
 import json
 import secrets
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,8 +27,26 @@ from api.storage.db import WriteGroup, database, insert_rows, locked
 from api.storage.models import Article, FeedPosition, Revision, Setting, legacy_extraction
 from api.writing import grouping
 
-_pending: contextvars.ContextVar[list | None] = contextvars.ContextVar(
-    "dateline_pending_revisions", default=None)
+
+@dataclass
+class _Pending:
+    """What the transaction writes last: revisions (article, op, replaced) and source
+    count changes (domain, change)."""
+
+    revisions: list = field(default_factory=list)
+    counts: list = field(default_factory=list)
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.revisions), len(self.counts)
+
+    def undo(self, mark: tuple[int, int]) -> None:
+        """Forget what was recorded since mark (a savepoint rolled back)."""
+        del self.revisions[mark[0]:]
+        del self.counts[mark[1]:]
+
+
+_pending: contextvars.ContextVar[_Pending | None] = contextvars.ContextVar(
+    "dateline_pending_writes", default=None)
 _DATE_FIELDS = frozenset(name for name, field in Article._meta.fields.items()
                          if field.field_type == "DATETIME")
 
@@ -34,15 +56,15 @@ def writing():
     """A transaction (a savepoint when nested) whose revisions commit with it."""
     pending = _pending.get()
     if pending is not None:
-        mark = len(pending)
+        mark = pending.mark()
         try:
             with database.atomic():
                 yield
         except BaseException:
-            del pending[mark:]
+            pending.undo(mark)
             raise
         return
-    token = _pending.set([])
+    token = _pending.set(_Pending())
     try:
         with database.atomic():
             yield
@@ -135,7 +157,15 @@ def record(article: Article, op: str, replaced: Article | None = None) -> None:
     pending = _pending.get()
     if pending is None:
         raise RuntimeError("record() outside writing(): the revision would be lost")
-    pending.append((article, op, replaced))
+    pending.revisions.append((article, op, replaced))
+
+
+def count(domain: str, change: int) -> None:
+    """Move a source's article_count by change when the transaction ends."""
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("count() outside writing(): the change would be lost")
+    pending.counts.append((domain, change))
 
 
 # Claims positions and reads the last claimed in one statement (SQLite 3.35+, PostgreSQL).
@@ -157,7 +187,12 @@ _KEEP = ('UPDATE "revision" SET "snapshot" = {p}'
          ' WHERE "article_id" = {p} AND "version" = {p} AND "snapshot" IS NULL')
 
 
-def _store(pending: list) -> None:
+_COUNT = 'UPDATE "source" SET "article_count" = "article_count" + {p} WHERE "domain" = {p}'
+
+
+def _store(writes: _Pending) -> None:
+    _move_counts(writes.counts)
+    pending = writes.revisions
     if not pending:
         return
     last = database.execute_sql(_CLAIM.format(p=database.param), (len(pending),)).fetchone()[0]
@@ -174,6 +209,17 @@ def _store(pending: list) -> None:
     # version inserted just above.
     _keep([(snapshot(replaced), article.id, article.version - 1)
            for article, _, replaced in pending if replaced is not None])
+
+
+def _move_counts(counts: list[tuple[str, int]]) -> None:
+    """One UPDATE per source, in domain order like every writer's, so two cannot wait
+    on each other's sources in a circle; before the feed position, as always."""
+    changes = Counter()
+    for domain, change in counts:
+        changes[domain] += change
+    for domain in sorted(changes):
+        if changes[domain]:
+            database.execute_sql(_COUNT.format(p=database.param), (changes[domain], domain))
 
 
 def _keep(copies: list[tuple[str, str, int]]) -> None:

@@ -37,7 +37,7 @@ from api.text.entities import extract_entities
 from api.text.extract import LocalTime, resolve_published_at
 from api.text.gazetteer import zone_for_domain
 from api.text.language import detect_language
-from api.writing import grouping
+from api.writing import grouping, journal
 from api.writing.journal import record, require_writing, run_writing, writing
 from api.writing.preconditions import Preconditions
 from schemas.fields import Stamp, fold_name
@@ -239,10 +239,11 @@ def _statements(param: str) -> dict[str, str]:
     per backend): peewee spent longer building a create's statements than the
     database spent running them. Standard SQL that SQLite and PostgreSQL both read."""
     statements = {
+        # Inserts only a source the statement's snapshot lacks: on PostgreSQL an INSERT
+        # meeting a row whose count another transaction has moved waits for its commit.
         "ensure_source": 'INSERT INTO "source" ("domain", "article_count", "created_at", '
-                         '"updated_at") VALUES ({p}, 0, {p}, {p}) ON CONFLICT DO NOTHING',
-        "count": 'UPDATE "source" SET "article_count" = "article_count" + {p} '
-                 'WHERE "domain" = {p}',
+                         '"updated_at") SELECT {p}, 0, {p}, {p} WHERE NOT EXISTS (SELECT 1 '
+                         'FROM "source" WHERE "domain" = {p}) ON CONFLICT DO NOTHING',
         # With NO_ARTICLE the same statement serves a new article.
         "holder_of_key": 'SELECT "id" FROM "article" WHERE "source" = {p} '
                          'AND "external_id" = {p} AND "id" <> {p} LIMIT 1',
@@ -260,7 +261,7 @@ def _run(name: str, *params):
 
 def ensure_source(domain: str) -> None:
     now = utc_now()
-    _run("ensure_source", domain, now, now)
+    _run("ensure_source", domain, now, now, domain)
 
 
 def _raise_if_taken(data: dict, own_id: str | None) -> None:
@@ -416,8 +417,8 @@ def _index_minhash(article_id: str, body: str | None, signature=None) -> tuple:
 
 
 def count(domain: str, change: int) -> None:
-    """Move a source's article_count. Callers go in domain order, so two cannot deadlock."""
-    _run("count", change, domain)
+    """Move a source's article_count, as the transaction ends (journal.count)."""
+    journal.count(domain, change)
 
 
 def insert_new(fresh: list[tuple]) -> list[Article]:
@@ -444,8 +445,7 @@ def insert_new(fresh: list[tuple]) -> list[Article]:
     insert_rows(Article, articles)
     insert_rows(ArticleEntity, entities)
     bands.index(minhashes)
-    # Rows are locked in domain order in every transaction, so writers cannot deadlock.
-    for domain, number in sorted(per_source.items()):
+    for domain, number in per_source.items():
         count(domain, number)
     stored = [Article(**row) for row in articles]
     for article, (entity, signature, buckets) in zip(stored, indexed, strict=True):
@@ -484,12 +484,10 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     minhash = None
     if revived or columns["body"] != article.body:
         minhash = _index_minhash(article.id, columns["body"], signature)
-    counts = [(columns["source"], +1)] if revived else []
+    if revived or article.source_id != columns["source"]:
+        count(columns["source"], +1)
     if not revived and article.source_id != columns["source"]:
-        counts = [(article.source_id, -1), (columns["source"], +1)]
-    # In domain order, like every writer, so two moves cannot deadlock.
-    for domain, change in sorted(counts):
-        count(domain, change)
+        count(article.source_id, -1)
     updated = Article(id=article.id, created_at=article.created_at, **columns)
     grouping.indexed(updated, entity, minhash)
     record(updated, "created" if revived else "updated", replaced=article)
