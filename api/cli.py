@@ -263,19 +263,21 @@ def _app_with_database():
               help="Articles per transaction (rounded up to whole batches). Other writers "
                    "wait for each commit: lower it to import into a database clients "
                    "are writing to.")
-def import_(paths, batch_size, jobs, commit_every):
+@click.option("--writers", type=click.IntRange(1, 16),
+              help="Transactions written at once, each on its own connection [PostgreSQL: "
+                   "2, SQLite: 1, as it has one writer at a time].")
+def import_(paths, batch_size, jobs, commit_every, writers):
     """Import raw text, JSON, NDJSON and CSV files, or folders of them (safe to re-run)."""
     import contextlib
     import os
 
     from api import settle_heap
-    from api.storage.db import bulk_loading, refresh_statistics
+    from api.storage.db import bulk_loading, is_sqlite, refresh_statistics
     from api.transfer import article_files, items_of, prepared_chunks
     from api.web.http import item_preconditions
-    from api.writing.bulk import write_prepared
-    from api.writing.journal import writing
+    from api.writing.bulk import write_chunks
 
-    _app_with_database()
+    app = _app_with_database()
     settle_heap()
     files = article_files(list(paths))
     counts = dict.fromkeys(("created", "updated", "unchanged", "rejected"), 0)
@@ -284,15 +286,13 @@ def import_(paths, batch_size, jobs, commit_every):
                            file=sys.stderr) as progress, contextlib.closing(
             prepared_chunks(items_of(progress, batch_size),
                             jobs or len(os.sched_getaffinity(0)))) as chunks, \
-            bulk_loading() as load, contextlib.ExitStack() as transaction:
+            bulk_loading() as load:
         # Several batches to a transaction: band and entity keys arrive in random order,
         # so a commit writes a page per key; batches that share a commit share pages
         # (300,000 articles: 1,259/s at 8,000 a commit against 948/s at 1,000).
-        uncommitted, preconditions = 0, item_preconditions()
-        for chunk, prepared in chunks:
-            if not uncommitted:
-                transaction.enter_context(writing())
-            result = write_prepared(prepared, preconditions)
+        written = write_chunks(chunks, item_preconditions(), commit_every,
+                               writers or (1 if is_sqlite() else 2), app.app_context)
+        for chunk, result in written:
             load.wrote(result["counts"]["created"] + result["counts"]["updated"])
             for item, outcome in zip(chunk, result["results"], strict=True):
                 counts[outcome["status"]] += 1
@@ -300,10 +300,6 @@ def import_(paths, batch_size, jobs, commit_every):
                     details = "; ".join(f"{error['pointer']}: {error['detail']}"
                                         for error in outcome["errors"])
                     reasons.append(f"{item.origin}: {details}")
-            uncommitted += len(chunk)
-            if uncommitted >= commit_every:
-                transaction.close()
-                uncommitted = 0
     if counts["created"] or counts["updated"]:
         refresh_statistics()
     click.echo(", ".join(f"{count} {status}" for status, count in counts.items()))

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import time
+from collections import Counter
 
 import pytest
 
@@ -117,6 +118,45 @@ def test_reimporting_an_export_changes_nothing(tmp_path, database_url):
 
     assert again.stdout.splitlines()[0] == "0 created, 0 updated, 1 unchanged, 0 rejected"
     assert (after["version"], after["published_at_basis"]) == (1, "default_zone")
+
+
+def test_an_import_with_two_writers_keeps_the_file_order_counts_and_feed_of_one(
+        tmp_path, database_url, client):
+    """Transactions written at once: an article rewritten by a line of the next
+    transaction ends as that line has it, whichever transaction is ready first."""
+    originals = [json.loads(line) for line in _synthetic_lines(tmp_path, 363)]
+    blocks = [originals[3 + 30 * number:33 + 30 * number] for number in range(12)]
+    lines = originals[:3]
+    for number, block in enumerate(blocks):  # 33 lines to a transaction
+        if number:
+            lines += [{**article, "headline": f"Rewritten: {article['headline']}"}
+                      for article in blocks[number - 1][-3:]]
+        lines += block
+    source = tmp_path / "articles.ndjson"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+    result = _dateline(["import", "--writers", "2", "--batch-size", "11",
+                        "--commit-every", "33", "--jobs", "1", str(source)], database_url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "363 created, 33 updated, 0 unchanged, 0 rejected"
+    stored = [json.loads(line) for line in _dateline(["export"], database_url).stdout.splitlines()]
+    last_line = {(line["source"], line["external_id"]): line["headline"] for line in lines}
+    assert {(article["source"], article["external_id"]): article["headline"]
+            for article in stored} == last_line
+    assert len(stored) == 363
+    sources = client.get("/sources?limit=100").json["items"]
+    assert {item["domain"]: item["article_count"] for item in sources} == Counter(
+        article["source"] for article in stored)
+    changes = client.get("/changes?limit=1000").json["changes"]
+    assert Counter((change["op"], change["version"]) for change in changes) == {
+        ("created", 1): 363, ("updated", 2): 33}
+
+
+def _synthetic_lines(tmp_path, count: int) -> list[str]:
+    path = tmp_path / "synthetic.ndjson"
+    write_ndjson(str(path), count)
+    return path.read_text(encoding="utf-8").splitlines()
 
 
 def test_a_postgresql_load_refreshes_the_planners_statistics_each_time_it_doubles(

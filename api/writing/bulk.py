@@ -11,14 +11,17 @@ upsert_many runs in its caller's transaction; outcomes are the same as store.ups
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+import contextlib
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from marshmallow import ValidationError
 from peewee import IntegrityError, OperationalError
 
 from api.errors import Problem, field_errors
+from api.storage.db import database
 from api.storage.models import Article
 from api.writing import store
 from api.writing.journal import writing
@@ -253,3 +256,93 @@ def write_prepared(prepared: list[Prepared | Rejected], preconditions: Precondit
                               "errors": []}
     counts = Counter(result["status"] for result in results)
     return {"results": results, "counts": {status: counts[status] for status in STATUSES}}
+
+
+def write_chunks(chunks: Iterable[tuple[object, list[Prepared | Rejected]]],
+                 preconditions: Preconditions, commit_every: int, writers: int = 1,
+                 context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+                 ) -> Iterator[tuple[object, dict]]:
+    """Write (chunk, prepared) pairs (write_prepared), yielding each chunk with its
+    result in order. Chunks share a transaction until it holds commit_every articles.
+
+    With writers > 1, that many transactions are written at once, each in a thread with
+    a connection of its own (context() entered around it: the app's context). On
+    PostgreSQL each connection has a server process of its own, so a load is no longer
+    held to one core; transactions meet only at their ends (source counts, then the feed
+    position), which they take in one order (journal)."""
+    if writers <= 1:
+        with contextlib.ExitStack() as transaction:
+            uncommitted = 0
+            for chunk, prepared in chunks:
+                if not uncommitted:
+                    transaction.enter_context(writing())
+                yield chunk, write_prepared(prepared, preconditions)
+                uncommitted += len(prepared)
+                if uncommitted >= commit_every:
+                    transaction.close()
+                    uncommitted = 0
+        return
+
+    def write_group(group: list) -> list[dict]:
+        with context(), database.connection_context(), writing():
+            return [write_prepared(prepared, preconditions) for _, prepared in group]
+
+    with ThreadPoolExecutor(writers, thread_name_prefix="dateline-writer") as pool:
+        waiting: deque = deque()  # (group, its keys, its future), oldest first
+
+        def oldest() -> Iterator[tuple[object, dict]]:
+            group, _, future = waiting.popleft()
+            return zip((chunk for chunk, _ in group), future.result(), strict=True)
+
+        known: set[str] = set()
+        try:
+            for group in _groups(chunks, commit_every):
+                # New sources are committed at once: a transaction inserting one would
+                # hold every other writer of it until its commit (at the load's start).
+                if fresh := {data["source"] for data in _items_of(group)} - known:
+                    with writing():
+                        for domain in sorted(fresh):
+                            store.ensure_source(domain)
+                    known |= fresh
+                keys = _keys(group)
+                # An article a group in flight also writes waits for it: the later
+                # line of a file wins, as when one writer goes through it in order.
+                while any(keys & earlier for _, earlier, _ in waiting):
+                    yield from oldest()
+                waiting.append((group, keys, pool.submit(write_group, group)))
+                if len(waiting) >= writers:
+                    yield from oldest()
+            while waiting:
+                yield from oldest()
+        finally:
+            for *_, future in waiting:  # a failure or Ctrl-C: nothing new starts
+                future.cancel()
+
+
+def _items_of(group: list) -> Iterator[dict]:
+    for _, prepared in group:
+        yield from (item.data for item in prepared if isinstance(item, Prepared))
+
+
+def _keys(group: list) -> set:
+    """The natural keys and URLs of a group's articles: what another could match."""
+    keys = set()
+    for data in _items_of(group):
+        if data.get("external_id") is not None:
+            keys.add((data["source"], data["external_id"]))
+        if data.get("url") is not None:
+            keys.add(data["url"])
+    return keys
+
+
+def _groups(chunks: Iterable[tuple[object, list]], size: int) -> Iterator[list]:
+    """Consecutive chunks holding at least size items between them (the last fewer)."""
+    group, items = [], 0
+    for chunk in chunks:
+        group.append(chunk)
+        items += len(chunk[1])
+        if items >= size:
+            yield group
+            group, items = [], 0
+    if group:
+        yield group
