@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from api.text.words import word_count
 from schemas.article import READ_ONLY_FIELDS as READ_ONLY
 
 
@@ -42,6 +46,17 @@ def test_derived_fields(create, sample):
     normalised = "the border is closed, officials say."
     assert article["content_hash"] == hashlib.sha256(normalised.encode()).hexdigest()
     assert create(external_id="2", url=None, body=None)["content_hash"] is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab9_ -'\u2019\u200c.,\n", max_size=40)
+       | st.text(alphabet=st.characters(max_codepoint=127), max_size=40) | st.text(max_size=40))
+def test_a_body_has_the_words_the_rule_counts_whether_ascii_or_not(body):
+    """An ASCII body is counted over its bytes; every body by the same rule: runs of
+    word characters, joined across an apostrophe, a hyphen or a zero-width non-joiner."""
+    rule = r"\w+(?:['\u2019\u200c-]\w+)*"
+
+    assert word_count(body) == len(re.findall(rule, body))
 
 
 def test_ids_are_time_ordered_uuid7(create):

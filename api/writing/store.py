@@ -6,7 +6,6 @@ Every write runs in one transaction, so a failed request leaves nothing behind.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from api.text.entities import extract_entities
 from api.text.extract import LocalTime, resolve_published_at
 from api.text.gazetteer import zone_for_domain
 from api.text.language import detect_language
+from api.text.words import word_count
 from api.writing import grouping, journal
 from api.writing.journal import record, require_writing, run_writing, writing
 from api.writing.preconditions import Preconditions
@@ -54,8 +54,6 @@ ENTITY_KINDS = {
 # What a restore copies from the old version besides source and the two times.
 RESTORED = ("external_id", "url", "headline", "summary", "body", "language", *LIST_FIELDS)
 Build = Callable[[Article], dict]
-# Possessive: a word never gives characters back, so the scan does not backtrack.
-_WORD = re.compile(r"\w++(?:['\u2019\u200c-]\w++)*+")
 
 
 def utc_now() -> datetime:
@@ -65,10 +63,6 @@ def utc_now() -> datetime:
 def utc_stamp(moment: datetime) -> Stamp:
     """A stored (naive UTC) instant, to be shown in UTC."""
     return Stamp(moment, "Z")
-
-
-def word_count(body: str | None) -> int:
-    return len(_WORD.findall(body)) if body else 0
 
 
 @lru_cache(maxsize=2)
