@@ -264,8 +264,8 @@ def _app_with_database():
                    "wait for each commit: lower it to import into a database clients "
                    "are writing to.")
 @click.option("--writers", type=click.IntRange(1, 16),
-              help="Transactions written at once, each on its own connection [PostgreSQL: "
-                   "2, SQLite: 1, as it has one writer at a time].")
+              help="PostgreSQL: transactions written at once, each on a connection of "
+                   "its own [2]. SQLite has one writer at a time.")
 def import_(paths, batch_size, jobs, commit_every, writers):
     """Import raw text, JSON, NDJSON and CSV files, or folders of them (safe to re-run)."""
     import contextlib
@@ -278,6 +278,13 @@ def import_(paths, batch_size, jobs, commit_every, writers):
     from api.writing.bulk import write_chunks
 
     app = _app_with_database()
+    if writers is None:
+        writers = 1 if is_sqlite() else 2
+    if writers > 1 and is_sqlite():
+        raise click.UsageError("SQLite has one writer at a time: --writers 1.")
+    if writers >= app.config["DB_POOL_SIZE"]:  # the import holds one connection itself
+        raise click.UsageError(f"--writers must be below DATELINE_DB_POOL_SIZE "
+                               f"({app.config['DB_POOL_SIZE']}).")
     settle_heap()
     files = article_files(list(paths))
     counts = dict.fromkeys(("created", "updated", "unchanged", "rejected"), 0)
@@ -286,12 +293,12 @@ def import_(paths, batch_size, jobs, commit_every, writers):
                            file=sys.stderr) as progress, contextlib.closing(
             prepared_chunks(items_of(progress, batch_size),
                             jobs or len(os.sched_getaffinity(0)))) as chunks, \
-            bulk_loading() as load:
-        # Several batches to a transaction: band and entity keys arrive in random order,
-        # so a commit writes a page per key; batches that share a commit share pages
-        # (300,000 articles: 1,259/s at 8,000 a commit against 948/s at 1,000).
-        written = write_chunks(chunks, item_preconditions(), commit_every,
-                               writers or (1 if is_sqlite() else 2), app.app_context)
+            bulk_loading() as load, contextlib.closing(write_chunks(
+                # Several batches to a transaction: band and entity keys arrive in random
+                # order, so a commit writes a page per key; batches that share a commit
+                # share pages (300,000 articles: 1,259/s at 8,000 a commit, 948/s at 1,000).
+                chunks, item_preconditions(), commit_every, writers,
+                app.app_context)) as written:
         for chunk, result in written:
             load.wrote(result["counts"]["created"] + result["counts"]["updated"])
             for item, outcome in zip(chunk, result["results"], strict=True):

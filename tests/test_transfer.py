@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import subprocess
+import threading
 import time
 from collections import Counter
 
@@ -121,17 +122,21 @@ def test_reimporting_an_export_changes_nothing(tmp_path, database_url):
 
 
 def test_an_import_with_two_writers_keeps_the_file_order_counts_and_feed_of_one(
-        tmp_path, database_url, client):
+        tmp_path, database_url, client, postgres_url):
     """Transactions written at once: an article rewritten by a line of the next
     transaction ends as that line has it, whichever transaction is ready first."""
-    originals = [json.loads(line) for line in _synthetic_lines(tmp_path, 363)]
-    blocks = [originals[3 + 30 * number:33 + 30 * number] for number in range(12)]
-    lines = originals[:3]
-    for number, block in enumerate(blocks):  # 33 lines to a transaction
-        if number:
-            lines += [{**article, "headline": f"Rewritten: {article['headline']}"}
-                      for article in blocks[number - 1][-3:]]
-        lines += block
+    if postgres_url is None:
+        pytest.skip("SQLite has one writer at a time")
+    originals = iter(json.loads(line) for line in _synthetic_lines(tmp_path, 400))
+    lines, previous = [], []
+    for number in range(12):  # 33 lines to a transaction
+        if number % 2:  # rewrites the previous transaction's last three articles
+            opening = [{**article, "headline": f"Rewritten: {article['headline']}"}
+                       for article in previous[-3:]]
+        else:  # nothing the previous one holds: the two are written at once
+            opening = [next(originals) for _ in range(3)]
+        previous = [next(originals) for _ in range(30)]
+        lines += opening + previous
     source = tmp_path / "articles.ndjson"
     source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
 
@@ -139,18 +144,52 @@ def test_an_import_with_two_writers_keeps_the_file_order_counts_and_feed_of_one(
                         "--commit-every", "33", "--jobs", "1", str(source)], database_url)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "363 created, 33 updated, 0 unchanged, 0 rejected"
+    assert result.stdout.splitlines()[0] == "378 created, 18 updated, 0 unchanged, 0 rejected"
     stored = [json.loads(line) for line in _dateline(["export"], database_url).stdout.splitlines()]
     last_line = {(line["source"], line["external_id"]): line["headline"] for line in lines}
     assert {(article["source"], article["external_id"]): article["headline"]
             for article in stored} == last_line
-    assert len(stored) == 363
+    assert len(stored) == 378
     sources = client.get("/sources?limit=100").json["items"]
     assert {item["domain"]: item["article_count"] for item in sources} == Counter(
         article["source"] for article in stored)
     changes = client.get("/changes?limit=1000").json["changes"]
     assert Counter((change["op"], change["version"]) for change in changes) == {
-        ("created", 1): 363, ("updated", 2): 33}
+        ("created", 1): 378, ("updated", 2): 18}
+
+
+def test_two_writers_have_two_transactions_open_at_once(make_app, postgres_url, monkeypatch):
+    if postgres_url is None:
+        pytest.skip("SQLite has one writer at a time")
+    from api.storage.db import database
+    from api.writing import bulk
+
+    both_open = threading.Barrier(2, timeout=10)
+
+    def meeting(prepared, preconditions):
+        assert database.in_transaction()
+        both_open.wait()  # BrokenBarrierError unless the other transaction is open too
+        return {"results": [], "counts": {}}
+
+    monkeypatch.setattr(bulk, "write_prepared", meeting)
+    app = make_app()
+    chunks = [(number, [bulk.Rejected([])]) for number in range(4)]
+    with app.app_context(), database.connection_context():
+        written = list(bulk.write_chunks(iter(chunks), None, 1, 2, app.app_context))
+
+    assert [chunk for chunk, _ in written] == [0, 1, 2, 3]
+
+
+def test_sqlite_is_written_by_one_writer(tmp_path, database_url, postgres_url):
+    if postgres_url is not None:
+        pytest.skip("PostgreSQL takes several")
+    source = tmp_path / "articles.ndjson"
+    write_ndjson(str(source), 3)
+
+    result = _dateline(["import", "--writers", "2", str(source)], database_url)
+
+    assert result.returncode == 2
+    assert "SQLite has one writer at a time" in result.stderr
 
 
 def _synthetic_lines(tmp_path, count: int) -> list[str]:

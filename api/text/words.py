@@ -6,13 +6,14 @@ import re
 
 import numpy as np
 
+# What joins two runs of word characters into one word.
+_JOINERS = "'\u2019\u200c-"
 # Possessive: a word never gives characters back, so the scan does not backtrack.
-_WORD = re.compile(r"\w++(?:['\u2019\u200c-]\w++)*+")
-_ASCII_WORD = np.zeros(256, dtype=bool)
-for _ranges in (range(48, 58), range(65, 91), range(97, 123), [95]):
-    _ASCII_WORD[list(_ranges)] = True
-_ASCII_JOINER = np.zeros(256, dtype=bool)
-_ASCII_JOINER[[ord("'"), ord("-")]] = True
+_WORD = re.compile(rf"\w++(?:[{_JOINERS}]\w++)*+")
+# The same rule for ASCII bytes, read off the pattern's own classes.
+_ASCII_WORD = np.array([i < 128 and re.fullmatch(r"\w", chr(i)) is not None
+                        for i in range(256)])
+_ASCII_JOINER = np.array([i < 128 and chr(i) in _JOINERS for i in range(256)])
 
 
 def word_count(body: str | None) -> int:

@@ -12,6 +12,7 @@ upsert_many runs in its caller's transaction; outcomes are the same as store.ups
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -265,11 +266,12 @@ def write_chunks(chunks: Iterable[tuple[object, list[Prepared | Rejected]]],
     """Write (chunk, prepared) pairs (write_prepared), yielding each chunk with its
     result in order. Chunks share a transaction until it holds commit_every articles.
 
-    With writers > 1, that many transactions are written at once, each in a thread with
-    a connection of its own (context() entered around it: the app's context). On
-    PostgreSQL each connection has a server process of its own, so a load is no longer
-    held to one core; transactions meet only at their ends (source counts, then the feed
-    position), which they take in one order (journal)."""
+    With writers > 1 (PostgreSQL), that many transactions are written at once, each in
+    a thread with a connection of its own (context() entered around it: the app's
+    context), so that more than one server process works on the load; transactions
+    meet only at their ends (source counts, then the feed position), which they take in
+    one order (journal). Once a write fails or the caller stops, transactions still
+    being written roll back instead of committing."""
     if writers <= 1:
         with contextlib.ExitStack() as transaction:
             uncommitted = 0
@@ -283,9 +285,14 @@ def write_chunks(chunks: Iterable[tuple[object, list[Prepared | Rejected]]],
                     uncommitted = 0
         return
 
+    stopping = threading.Event()
+
     def write_group(group: list) -> list[dict]:
         with context(), database.connection_context(), writing():
-            return [write_prepared(prepared, preconditions) for _, prepared in group]
+            results = [write_prepared(prepared, preconditions) for _, prepared in group]
+            if stopping.is_set():
+                raise _Stopped
+            return results
 
     with ThreadPoolExecutor(writers, thread_name_prefix="dateline-writer") as pool:
         waiting: deque = deque()  # (group, its keys, its future), oldest first
@@ -299,7 +306,7 @@ def write_chunks(chunks: Iterable[tuple[object, list[Prepared | Rejected]]],
             for group in _groups(chunks, commit_every):
                 # New sources are committed at once: a transaction inserting one would
                 # hold every other writer of it until its commit (at the load's start).
-                if fresh := {data["source"] for data in _items_of(group)} - known:
+                if fresh := {data["source"] for data, _ in _items_of(group)} - known:
                     with writing():
                         for domain in sorted(fresh):
                             store.ensure_source(domain)
@@ -315,23 +322,30 @@ def write_chunks(chunks: Iterable[tuple[object, list[Prepared | Rejected]]],
             while waiting:
                 yield from oldest()
         finally:
-            for *_, future in waiting:  # a failure or Ctrl-C: nothing new starts
-                future.cancel()
+            stopping.set()  # the pool waits for what is in flight: it rolls back
 
 
-def _items_of(group: list) -> Iterator[dict]:
+class _Stopped(Exception):
+    """A transaction written after the load failed or was stopped: rolled back."""
+
+
+def _items_of(group: list) -> Iterator[tuple[dict, Derived | None]]:
     for _, prepared in group:
-        yield from (item.data for item in prepared if isinstance(item, Prepared))
+        yield from ((item.data, item.derived) for item in prepared
+                    if isinstance(item, Prepared))
 
 
 def _keys(group: list) -> set:
-    """The natural keys and URLs of a group's articles: what another could match."""
+    """What another article of the file could match one of the group's by (its natural
+    key, its URL, or without either its content: store.matched_by)."""
     keys = set()
-    for data in _items_of(group):
+    for data, derived in _items_of(group):
         if data.get("external_id") is not None:
             keys.add((data["source"], data["external_id"]))
         if data.get("url") is not None:
             keys.add(data["url"])
+        if derived is not None and (content := _content_key(data, derived)) is not None:
+            keys.add(content)
     return keys
 
 

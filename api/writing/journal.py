@@ -5,8 +5,7 @@ inserted as the transaction's last step, so the feed position is claimed after e
 row lock the write needs: positions then commit in the order they were handed out,
 and waiting for the position row can never close a circle of locks. Source counts move
 in that last step too, just before: on PostgreSQL a count's row lock is held until
-commit, and taken at the start it kept every other writer of the same source waiting
-for the whole transaction instead of its end.
+commit, so other writers of the same source wait for the transaction's end only.
 """
 
 from __future__ import annotations
@@ -212,8 +211,8 @@ def _store(writes: _Pending) -> None:
 
 
 def _move_counts(counts: list[tuple[str, int]]) -> None:
-    """One UPDATE per source, in domain order like every writer's, so two cannot wait
-    on each other's sources in a circle; before the feed position, as always."""
+    """One UPDATE per source, in domain order like every writer's and before the feed
+    position, so two writers cannot wait on each other's sources in a circle."""
     changes = Counter()
     for domain, change in counts:
         changes[domain] += change
