@@ -57,8 +57,9 @@ def prepare_steps(lines: list[str]) -> dict[str, float]:
 
     from api.text import similarity
     from api.text.entities import extract_entities
+    from api.text.words import word_count
     from api.writing import bulk
-    from api.writing.store import folded_body, word_count
+    from api.writing.store import folded_body
     from schemas.article import ArticleInputSchema
     from schemas.fields import fold_name
 

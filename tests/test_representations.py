@@ -8,8 +8,9 @@ import json
 import pytest
 from jsonschema.exceptions import ValidationError
 
+from api.text.words import word_count
 from api.web.representations import to_ninjs, to_schema_org
-from api.writing.store import content_hash, word_count
+from api.writing.store import content_hash
 from tests.conftest import SAMPLE_ARTICLE
 
 BASE = "http://127.0.0.1:8000"

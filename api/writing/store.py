@@ -37,8 +37,8 @@ from api.text.extract import LocalTime, resolve_published_at
 from api.text.gazetteer import zone_for_domain
 from api.text.language import detect_language
 from api.text.words import word_count
-from api.writing import grouping, journal
-from api.writing.journal import record, require_writing, run_writing, writing
+from api.writing import grouping
+from api.writing.journal import count, record, require_writing, run_writing, writing
 from api.writing.preconditions import Preconditions
 from schemas.fields import Stamp, fold_name
 
@@ -410,11 +410,6 @@ def _index_minhash(article_id: str, body: str | None, signature=None) -> tuple:
     return signature, keys or []
 
 
-def count(domain: str, change: int) -> None:
-    """Move a source's article_count, as the transaction ends (journal.count)."""
-    journal.count(domain, change)
-
-
 def insert_new(fresh: list[tuple]) -> list[Article]:
     """Insert (data, columns, signature) entries, with one statement per table: the
     insert of every write path, one article or a batch. Returns the stored articles."""
@@ -478,10 +473,11 @@ def _update(article: Article, data: dict, columns: dict | None = None,
     minhash = None
     if revived or columns["body"] != article.body:
         minhash = _index_minhash(article.id, columns["body"], signature)
-    if revived or article.source_id != columns["source"]:
+    if revived:
         count(columns["source"], +1)
-    if not revived and article.source_id != columns["source"]:
+    elif article.source_id != columns["source"]:
         count(article.source_id, -1)
+        count(columns["source"], +1)
     updated = Article(id=article.id, created_at=article.created_at, **columns)
     grouping.indexed(updated, entity, minhash)
     record(updated, "created" if revived else "updated", replaced=article)
