@@ -42,3 +42,19 @@ def test_a_body_gets_the_signature_earlier_releases_stored(body):
 
 def test_a_body_without_words_has_no_signature():
     assert similarity.signature(folded_body(" -- ... ?! ")) is None
+
+
+def test_a_signature_agrees_with_stored_ones_position_by_position():
+    body = _long_body()
+    values = similarity.signature(folded_body(body))
+    edited = similarity.signature(folded_body(body.replace("border1 ", "harbour ")))
+    other = similarity.signature(folded_body("Markets rallied as fuel prices fell for a week."))
+    stored = [similarity.encode(signature) for signature in (values, edited, other)]
+
+    scores = similarity.similarities(values, stored)
+
+    assert scores[0] == 1.0
+    assert scores[1] == (values == edited).sum() / len(values)
+    assert 0.5 < scores[1] < 1.0
+    assert scores[2] < 0.1
+    assert len(similarity.similarities(values, [])) == 0

@@ -117,12 +117,11 @@ def similar_articles(article_id: str, limit: int) -> list[dict]:
     if mine is None:
         return []
     own = similarity.decode(mine.signature)
-    scored = [
-        {"id": other, "score": round(similarity.similarity(
-            own, similarity.decode(signature)), 4)}
-        for other, signature in bands.candidates(similarity.buckets(own), article_id, 1000)
-    ]
-    scored = [item for item in scored if item["score"] >= similarity.SIMILARITY_THRESHOLD]
+    found = list(bands.candidates(similarity.buckets(own), article_id, 1000))
+    scores = similarity.similarities(own, [bytes(signature) for _, signature in found])
+    scored = [{"id": other, "score": round(float(score), 4)}
+              for (other, _), score in zip(found, scores, strict=True)
+              if score >= similarity.SIMILARITY_THRESHOLD]
     return sorted(scored, key=lambda item: (-item["score"], item["id"]))[:limit]
 
 

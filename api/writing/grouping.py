@@ -224,10 +224,11 @@ def _near_duplicates(member: Member) -> list[str]:
         buckets = similarity.buckets(member.signature)
     rows = _run("copies", [*buckets, member.article_id,
                            _INSTANT.db_value(member.published_at - WINDOW),
-                           _INSTANT.db_value(member.published_at + WINDOW)], len(buckets))
-    return [article_id for article_id, signature in rows
-            if similarity.similarity(member.signature, similarity.decode(signature))
-            >= similarity.SIMILARITY_THRESHOLD]
+                           _INSTANT.db_value(member.published_at + WINDOW)],
+                len(buckets)).fetchall()
+    scores = similarity.similarities(member.signature, [bytes(signature) for _, signature in rows])
+    return [article_id for (article_id, _), score in zip(rows, scores, strict=True)
+            if score >= similarity.SIMILARITY_THRESHOLD]
 
 
 def _by_names(names: float, named: bool, words: float) -> bool:
