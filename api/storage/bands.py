@@ -30,15 +30,15 @@ class _Rows:
     grouping = {
         # Within the window before the limit: a body copied for years must still find
         # this week's copies. A copy holds most of the keys asked, so it is met once per
-        # key: the distinct ids come first, and signatures are read for those alone (a
-        # story with 49 copies read 784 rows: 0.80 ms, now 0.51 ms).
-        "copies": 'SELECT "c"."article_id", (SELECT "m"."signature" FROM "article_minhash" AS "m"'
-                  ' WHERE "m"."article_id" = "c"."article_id") FROM'
-                  ' (SELECT DISTINCT "b"."article_id" FROM "article_band" AS "b"'
-                  ' JOIN "story_article" AS "s" ON "s"."article_id" = "b"."article_id"'
-                  ' WHERE "b"."bucket" IN ({buckets}) AND "b"."article_id" <> {p}'
-                  ' AND "s"."published_at" >= {p} AND "s"."published_at" <= {p}'
-                  ' LIMIT {limit}) AS "c"',
+        # key: the distinct ids stream first (a co-routine, stopped by the limit), and
+        # each one's window and signature are read once (49 copies: 784 band rows read
+        # with a join each, 0.59 ms; now 0.19 ms).
+        "copies": 'WITH "c" AS (SELECT DISTINCT "b"."article_id" FROM "article_band" AS "b"'
+                  ' WHERE "b"."bucket" IN ({buckets}) AND "b"."article_id" <> {p})'
+                  ' SELECT "c"."article_id", (SELECT "m"."signature" FROM "article_minhash"'
+                  ' AS "m" WHERE "m"."article_id" = "c"."article_id") FROM "c"'
+                  ' CROSS JOIN "story_article" AS "s" ON "s"."article_id" = "c"."article_id"'
+                  ' WHERE "s"."published_at" >= {p} AND "s"."published_at" <= {p} LIMIT {limit}',
     }
 
     def index(self, entries: list[Entry]) -> None:
