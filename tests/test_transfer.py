@@ -180,6 +180,38 @@ def test_two_writers_have_two_transactions_open_at_once(make_app, postgres_url, 
     assert [chunk for chunk, _ in written] == [0, 1, 2, 3]
 
 
+def test_lines_reaching_one_article_by_its_key_and_by_its_url_are_not_written_at_once(
+        app, client, postgres_url, monkeypatch):
+    """The first line names the article by its source's ID, the next by its URL alone:
+    the second transaction waits for the first, so the file's later line wins."""
+    if postgres_url is None:
+        pytest.skip("SQLite has one writer at a time")
+    from api.storage.db import database
+    from api.writing import bulk
+
+    stored = {"source": "wire.example", "external_id": "w-1", "url": "https://wire.example/1",
+              "headline": "Stored", "published_at": "2024-03-01T08:00:00Z", "body": "Text."}
+    assert client.post("/articles", json=stored).status_code == 201
+    by_key = bulk.Prepared({"source": "wire.example", "external_id": "w-1"})
+    by_url = bulk.Prepared({"source": "wire.example", "url": "https://wire.example/1"})
+    second_began, first_saw_it = threading.Event(), []
+
+    def observed(prepared, preconditions):
+        if prepared[0] is by_key:
+            first_saw_it.append(second_began.wait(timeout=1))
+        else:
+            second_began.set()
+        return {"results": [], "counts": {}}
+
+    monkeypatch.setattr(bulk, "write_prepared", observed)
+    with app.app_context(), database.connection_context():
+        written = list(bulk.write_chunks(iter([(0, [by_key]), (1, [by_url])]), None, 1, 2,
+                                         app.app_context))
+
+    assert [chunk for chunk, _ in written] == [0, 1]
+    assert first_saw_it == [False]
+
+
 def test_sqlite_is_written_by_one_writer(tmp_path, database_url, postgres_url):
     if postgres_url is not None:
         pytest.skip("PostgreSQL takes several")

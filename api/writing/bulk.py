@@ -311,7 +311,7 @@ def write_chunks(chunks: Iterable[tuple[object, list[Prepared | Rejected]]],
                         for domain in sorted(fresh):
                             store.ensure_source(domain)
                     known |= fresh
-                keys = _keys(group)
+                keys = _keys(group) | _matched(group)
                 # An article a group in flight also writes waits for it: the later
                 # line of a file wins, as when one writer goes through it in order.
                 while any(keys & earlier for _, earlier, _ in waiting):
@@ -347,6 +347,16 @@ def _keys(group: list) -> set:
         if derived is not None and (content := _content_key(data, derived)) is not None:
             keys.add(content)
     return keys
+
+
+def _matched(group: list) -> set[str]:
+    """The ids of the stored articles the group's items match: one line may reach an
+    article by its natural key and another by its URL, which _keys cannot tell."""
+    items = list(_items_of(group))
+    content_keys = [None if derived is None else _content_key(data, derived)
+                    for data, derived in items]
+    return {article.id for found in _existing([data for data, _ in items], content_keys)
+            for article in found.values()}
 
 
 def _groups(chunks: Iterable[tuple[object, list]], size: int) -> Iterator[list]:
