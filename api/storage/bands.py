@@ -35,9 +35,9 @@ class _Rows:
         # with a join each, 0.59 ms; now 0.19 ms).
         "copies": 'WITH "c" AS (SELECT DISTINCT "b"."article_id" FROM "article_band" AS "b"'
                   ' WHERE "b"."bucket" IN ({buckets}) AND "b"."article_id" <> {p})'
-                  ' SELECT "c"."article_id", (SELECT "m"."signature" FROM "article_minhash"'
-                  ' AS "m" WHERE "m"."article_id" = "c"."article_id") FROM "c"'
+                  ' SELECT "c"."article_id", "m"."signature" FROM "c"'
                   ' CROSS JOIN "story_article" AS "s" ON "s"."article_id" = "c"."article_id"'
+                  ' CROSS JOIN "article_minhash" AS "m" ON "m"."article_id" = "c"."article_id"'
                   ' WHERE "s"."published_at" >= {p} AND "s"."published_at" <= {p} LIMIT {limit}',
     }
 
