@@ -180,6 +180,29 @@ def test_two_writers_have_two_transactions_open_at_once(make_app, postgres_url, 
     assert [chunk for chunk, _ in written] == [0, 1, 2, 3]
 
 
+_STORED_WIRE = {"source": "wire.example", "external_id": "w-1", "url": "https://wire.example/1",
+                "headline": "Stored", "published_at": "2024-03-01T08:00:00Z", "body": "Text."}
+
+
+def _by_key_and_by_url():
+    from api.writing import bulk
+    return (bulk.Prepared({"source": "wire.example", "external_id": "w-1"}),
+            bulk.Prepared({"source": "wire.example", "url": "https://wire.example/1"}))
+
+
+def test_lines_naming_a_stored_article_by_its_key_or_by_its_url_match_the_same_one(
+        app, client):
+    from api.storage.db import database
+    from api.writing import bulk
+
+    stored = client.post("/articles", json=_STORED_WIRE).json
+    by_key, by_url = _by_key_and_by_url()
+    with app.app_context(), database.connection_context():
+        matched = [bulk._matched([(0, [line])]) for line in (by_key, by_url)]
+
+    assert matched == [{stored["id"]}, {stored["id"]}]
+
+
 def test_lines_reaching_one_article_by_its_key_and_by_its_url_are_not_written_at_once(
         app, client, postgres_url, monkeypatch):
     """The first line names the article by its source's ID, the next by its URL alone:
@@ -189,11 +212,8 @@ def test_lines_reaching_one_article_by_its_key_and_by_its_url_are_not_written_at
     from api.storage.db import database
     from api.writing import bulk
 
-    stored = {"source": "wire.example", "external_id": "w-1", "url": "https://wire.example/1",
-              "headline": "Stored", "published_at": "2024-03-01T08:00:00Z", "body": "Text."}
-    assert client.post("/articles", json=stored).status_code == 201
-    by_key = bulk.Prepared({"source": "wire.example", "external_id": "w-1"})
-    by_url = bulk.Prepared({"source": "wire.example", "url": "https://wire.example/1"})
+    assert client.post("/articles", json=_STORED_WIRE).status_code == 201
+    by_key, by_url = _by_key_and_by_url()
     second_began, first_saw_it = threading.Event(), []
 
     def observed(prepared, preconditions):

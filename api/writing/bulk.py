@@ -58,9 +58,10 @@ def _content_key(data: dict, derived: Derived) -> tuple | None:
                         "published_at": data["published_at"].utc})
 
 
-def _existing(datas: list[dict], content_keys: list[tuple | None]) -> tuple[dict, dict, dict]:
+def _existing(datas: list[dict], content_keys: list[tuple | None],
+              columns: tuple = ()) -> tuple[dict, dict, dict]:
     """Stored articles by (source, external_id), by url and by content key (the items'
-    _content_key), for these items."""
+    _content_key), for these items; with columns, only those of each row are read."""
     external_ids = sorted({d["external_id"] for d in datas if d.get("external_id") is not None})
     sources = sorted({d["source"] for d in datas})
     urls = sorted({d["url"] for d in datas if d.get("url") is not None})
@@ -68,16 +69,16 @@ def _existing(datas: list[dict], content_keys: list[tuple | None]) -> tuple[dict
     by_key, by_url, by_content = {}, {}, {}
     for chunk in _chunks(external_ids):
         # IDs such as "123" recur across sources: only this batch's sources matter.
-        for article in Article.select().where(Article.external_id.in_(chunk)
+        for article in Article.select(*columns).where(Article.external_id.in_(chunk)
                                               & Article.source.in_(sources)):
             by_key[(article.source_id, article.external_id)] = article
     for chunk in _chunks(urls):
-        for article in Article.select().where(Article.url.in_(chunk)):
+        for article in Article.select(*columns).where(Article.url.in_(chunk)):
             # The live holder of a URL wins over deleted ones.
             if by_url.get(article.url) is None or by_url[article.url].deleted_at is not None:
                 by_url[article.url] = article
     for chunk in _chunks(hashes):
-        for article in Article.select().where(
+        for article in Article.select(*columns).where(
                 Article.content_hash.in_(chunk) & Article.source.in_(sources)
                 & Article.external_id.is_null() & Article.url.is_null()
                 & Article.deleted_at.is_null()).order_by(Article.id.desc()):
@@ -311,11 +312,15 @@ def write_chunks(chunks: Iterable[tuple[object, list[Prepared | Rejected]]],
                         for domain in sorted(fresh):
                             store.ensure_source(domain)
                     known |= fresh
-                keys = _keys(group) | _matched(group)
                 # An article a group in flight also writes waits for it: the later
                 # line of a file wins, as when one writer goes through it in order.
+                # Stored articles are looked up again after each wait: the group
+                # waited for may have stored one this group's lines now match.
+                named = _keys(group)
+                keys = named | _matched(group)
                 while any(keys & earlier for _, earlier, _ in waiting):
                     yield from oldest()
+                    keys = named | _matched(group)
                 waiting.append((group, keys, pool.submit(write_group, group)))
                 if len(waiting) >= writers:
                     yield from oldest()
@@ -349,14 +354,19 @@ def _keys(group: list) -> set:
     return keys
 
 
+# What _existing needs of a row to place it (store.content_key's columns among them).
+_MATCHED_BY = (Article.id, Article.source, Article.external_id, Article.url, Article.deleted_at,
+               Article.content_hash, Article.headline, Article.published_at)
+
+
 def _matched(group: list) -> set[str]:
     """The ids of the stored articles the group's items match: one line may reach an
     article by its natural key and another by its URL, which _keys cannot tell."""
     items = list(_items_of(group))
     content_keys = [None if derived is None else _content_key(data, derived)
                     for data, derived in items]
-    return {article.id for found in _existing([data for data, _ in items], content_keys)
-            for article in found.values()}
+    found = _existing([data for data, _ in items], content_keys, _MATCHED_BY)
+    return {article.id for stored in found for article in stored.values()}
 
 
 def _groups(chunks: Iterable[tuple[object, list]], size: int) -> Iterator[list]:
