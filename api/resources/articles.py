@@ -118,7 +118,7 @@ def similar_articles(article_id: str, limit: int) -> list[dict]:
         return []
     own = similarity.decode(mine.signature)
     found = list(bands.candidates(similarity.buckets(own), article_id, 1000))
-    scores = similarity.similarities(own, [bytes(signature) for _, signature in found])
+    scores = similarity.similarities(own, [signature for _, signature in found])
     scored = [{"id": other, "score": round(float(score), 4)}
               for (other, _), score in zip(found, scores, strict=True)
               if score >= similarity.SIMILARITY_THRESHOLD]

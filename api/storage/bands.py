@@ -73,7 +73,7 @@ class _Rows:
         keys = [key for _, buckets in bodies for key in buckets]
         ids = [article_id for article_id, _ in bodies]
         # One probe per key that stops at its first holder: a wire story's keys are
-        # held by every copy, all of whose rows were read before.
+        # held by every copy, and only whether any other holds each one matters.
         rows = database.execute_sql(
             'WITH "asked"("bucket") AS (VALUES '  # noqa: S608 (placeholders)
             + ", ".join(["(?)"] * len(keys)) + ') SELECT "bucket" FROM "asked" WHERE EXISTS'

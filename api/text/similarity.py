@@ -99,11 +99,11 @@ def buckets(values: np.ndarray) -> list[int]:
             for band in range(BANDS)]
 
 
-def similarities(values: np.ndarray, stored: list[bytes]) -> np.ndarray:
-    """How far a signature agrees with each of these stored ones (encode's bytes): the
-    share of positions holding the same value, 0 to 1. In one comparison, because a wire
-    story copied by many outlets gives each new copy up to fifty candidates, compared
-    inside the writer lock."""
+def similarities(values: np.ndarray, stored: list) -> np.ndarray:
+    """How far a signature agrees with each of these stored ones (encode's bytes, or a
+    driver's view of them): the share of positions holding the same value, 0 to 1. In
+    one comparison, because a wire story copied by many outlets gives each new copy up
+    to fifty candidates, compared inside the writer lock."""
     width = 4 * len(values)
     if any(len(signature) != width for signature in stored):
         raise ValueError("a stored signature has another number of values")

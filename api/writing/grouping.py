@@ -226,7 +226,7 @@ def _near_duplicates(member: Member) -> list[str]:
                            _INSTANT.db_value(member.published_at - WINDOW),
                            _INSTANT.db_value(member.published_at + WINDOW)],
                 len(buckets)).fetchall()
-    scores = similarity.similarities(member.signature, [bytes(signature) for _, signature in rows])
+    scores = similarity.similarities(member.signature, [signature for _, signature in rows])
     return [article_id for (article_id, _), score in zip(rows, scores, strict=True)
             if score >= similarity.SIMILARITY_THRESHOLD]
 
