@@ -316,3 +316,25 @@ def test_a_snippet_marks_a_hit_deep_in_a_long_body_after_the_words_text_inside_a
 
     assert [item["external_id"] for item in found] == ["long"]
     assert "<mark>border</mark> closed" in found[0]["snippet"].lower()
+
+
+def test_a_kept_passage_gives_way_to_the_text_another_instance_wrote(make_app, sample):
+    """Each worker keeps the passages it has worked out, per version of an article: an
+    edit made elsewhere makes a version this one has not seen."""
+    reader, writer = make_app().test_client(), make_app().test_client()
+    created = writer.post("/articles", json={
+        **sample, "url": None, "summary": None, "headline": "Morning report",
+        "body": "Fog lay over the harbour at dawn and the ferries waited."})
+    assert created.status_code == 201, created.json
+    search = "/articles?q=harbour&sort=-published_at"
+    before = [reader.get(search).json["items"][0]["snippet"] for _ in range(2)]
+
+    edited = writer.patch(f"/articles/{created.json['id']}",
+                          json={"body": "Ice closed the harbour to the fishing boats."},
+                          content_type="application/merge-patch+json")
+    assert edited.status_code == 200, edited.json
+    after = reader.get(search).json["items"][0]["snippet"]
+
+    assert before[0] == before[1]
+    assert "ferries" in before[0]
+    assert "<mark>harbour</mark> to the fishing boats" in after

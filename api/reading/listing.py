@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from peewee import Tuple, fn
 
 from api.errors import Problem
-from api.reading import search
+from api.reading import passages, search
 from api.reading.pagination import decode_cursor, encode_cursor, keyset_page
 from api.storage.db import database, is_sqlite
 from api.storage.models import (
@@ -239,12 +239,8 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
     page, more = keyset_page(whole_rows(select), (key, tie), position,
                              sort.descending, limit,
                              rows=lambda ordered: articles_from(database.execute(ordered)))
-    # A search that walked the date order has each row's passage already (fts5.matched).
-    unmarked = [row for row in page if "snippet" not in row.__dict__] if query.get("q") else []
-    if unmarked:
-        found = search.engine().snippets(search.parse(query["q"]), [row.id for row in unmarked])
-        for row in unmarked:
-            row.snippet = found.get(row.id)
+    if query.get("q"):
+        passages.mark(page, query["q"])
     if not more:
         return page, None
     return page, encode_cursor(sort.name, sort.position(page[-1]))
