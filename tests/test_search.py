@@ -287,8 +287,8 @@ def test_a_common_word_pages_the_same_whichever_way_hits_are_found(
 
 
 def test_snippets_are_the_same_whichever_way_hits_are_found(app, client, create, monkeypatch):
-    """Probing article by article, SQLite takes each passage from the probe itself;
-    collecting hits first, it looks the page's passages up after: the same passages."""
+    """SQLite probes the full-text index article by article for a word with many hits,
+    and collects the hits first for one with few: the same page, the same passages."""
     from api.reading import fts5
     for number in range(9):
         create(external_id=str(number), url=None, summary=None,
@@ -299,6 +299,7 @@ def test_snippets_are_the_same_whichever_way_hits_are_found(app, client, create,
     for probe_cost in (0, 10**9):
         monkeypatch.setattr(fts5, "_PROBE_COST", probe_cost)
         app.extensions.pop("dateline.search_plans", None)
+        app.extensions.pop("dateline.passages", None)
         items = client.get("/articles?q=harbour boats&sort=-published_at&limit=4").json["items"]
         pages[probe_cost] = [(item["id"], item["snippet"]) for item in items]
 
@@ -318,9 +319,15 @@ def test_a_snippet_marks_a_hit_deep_in_a_long_body_after_the_words_text_inside_a
     assert "<mark>border</mark> closed" in found[0]["snippet"].lower()
 
 
-def test_a_kept_passage_gives_way_to_the_text_another_instance_wrote(make_app, sample):
+def test_a_kept_passage_gives_way_to_the_text_another_instance_wrote(make_app, sample,
+                                                                    monkeypatch):
     """Each worker keeps the passages it has worked out, per version of an article: an
     edit made elsewhere makes a version this one has not seen."""
+    from api.reading import passages
+    worked_out = []
+    fresh = passages.fresh
+    monkeypatch.setattr(passages, "fresh", lambda text, ids: worked_out.append(ids)
+                        or fresh(text, ids))
     reader, writer = make_app().test_client(), make_app().test_client()
     created = writer.post("/articles", json={
         **sample, "url": None, "summary": None, "headline": "Morning report",
@@ -328,6 +335,7 @@ def test_a_kept_passage_gives_way_to_the_text_another_instance_wrote(make_app, s
     assert created.status_code == 201, created.json
     search = "/articles?q=harbour&sort=-published_at"
     before = [reader.get(search).json["items"][0]["snippet"] for _ in range(2)]
+    worked_out_before = len(worked_out)
 
     edited = writer.patch(f"/articles/{created.json['id']}",
                           json={"body": "Ice closed the harbour to the fishing boats."},
@@ -335,6 +343,7 @@ def test_a_kept_passage_gives_way_to_the_text_another_instance_wrote(make_app, s
     assert edited.status_code == 200, edited.json
     after = reader.get(search).json["items"][0]["snippet"]
 
+    assert worked_out_before == 1
     assert before[0] == before[1]
     assert "ferries" in before[0]
     assert "<mark>harbour</mark> to the fishing boats" in after

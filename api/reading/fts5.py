@@ -142,12 +142,15 @@ def _snippet():
     return fn.snippet(SQL("article_fts"), -1, "<mark>", "</mark>", "…", search.SNIPPET_WORDS)
 
 
-def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, str]:
-    """A short passage of each article around the words found, hits in <mark>."""
+def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, tuple[int, str | None]]:
+    """A short passage of each article around the words found, hits in <mark>, with the
+    version of the article it was read from."""
     if not article_ids:
         return {}
     # From the page's articles to the index, one lookup each: joined the other way,
     # SQLite would walk every hit of the search to find the page's few.
     excerpt = _FTS.select(_snippet()).where(_match(query) & (_FTS.rowid == _ROWS.rowid))
-    rows = _ROWS.select(_ROWS.id, excerpt).where(_ROWS.id.in_(article_ids)).tuples()
-    return dict(rows.execute(Article._meta.database))
+    rows = _ROWS.select(_ROWS.id, Column(_ROWS, "version"), excerpt).where(
+        _ROWS.id.in_(article_ids)).tuples()
+    return {article_id: (version, passage)
+            for article_id, version, passage in rows.execute(Article._meta.database)}

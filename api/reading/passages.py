@@ -1,39 +1,60 @@
 """Each search hit's passage (its `snippet`), remembered per article version.
 
 A passage depends on the query and the article's text alone, so a worker keeps it
-under (query, article id, version, updated_at): an edit makes a new version, whose
-passage is worked out afresh, and nothing another worker or instance writes can make a
-kept one wrong. Working one out reads the article's whole text and tokenizes it (FTS5's
-snippet() twice over, about 50 µs an article of 6 KB; PostgreSQL's ts_headline more),
-while finding the hits of a page, without passages, costs about as much for twenty
-articles as their passages do for two.
+under (query, article id, version, updated_at), and keeps only a passage read from the
+version its page shows: an edit makes a version no worker holds. Working a passage out
+reads the article's whole text and tokenizes it (FTS5's snippet() twice over, about
+50 µs for a body of 6 KB; PostgreSQL's ts_headline more), where walking to a page's
+twenty hits without passages takes 0.4 to 0.6 ms.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 
-from cachetools import LRUCache
+from cachetools import TTLCache
 from flask import current_app, has_app_context
 
 from api.reading import search
 from api.storage.models import Article
 
-# Passages a worker keeps: about 800 bytes each with its key, some 8 MB in all.
-MOST = 10_000
+# What a worker keeps, counted in bytes: one passage can run long (a run of CJK text
+# with no spaces is one FTS5 word).
+MOST_BYTES = 8_000_000
+# A purged article's passages are never shown (its row is gone), but they leave every
+# worker's memory within this long.
+KEEP_SECONDS = 3600
+# Pages longer than a client's (NDJSON streams of a whole result) pass without keeping:
+# one such stream would push out every other search's passages.
+KEPT_PAGE = 100
 _KEPT = "dateline.passages"
+_KEY_BYTES = 400
 
 
-def _kept() -> tuple[LRUCache, threading.Lock] | None:
+def _size(passage: str) -> int:
+    return sys.getsizeof(passage) + _KEY_BYTES
+
+
+def _kept() -> tuple[TTLCache, threading.Lock] | None:
     if not has_app_context():
         return None
-    return current_app.extensions.setdefault(_KEPT, (LRUCache(MOST), threading.Lock()))
+    kept = current_app.extensions.get(_KEPT)
+    if kept is None:
+        kept = current_app.extensions.setdefault(
+            _KEPT, (TTLCache(MOST_BYTES, KEEP_SECONDS, getsizeof=_size), threading.Lock()))
+    return kept
+
+
+def fresh(text: str, article_ids: list[str]) -> dict[str, tuple[int, str | None]]:
+    """The backend's passages of these articles, each with the version it was read from."""
+    return search.engine().snippets(search.parse(text), article_ids)
 
 
 def mark(page: list[Article], text: str) -> None:
     """Set each article's snippet: its passage for the search text."""
     keys = {row.id: (text, row.id, row.version, row.updated_at) for row in page}
-    found, kept = {}, _kept()
+    found, kept = {}, _kept() if len(page) <= KEPT_PAGE else None
     if kept is not None:
         passages, lock = kept
         with lock:
@@ -41,12 +62,13 @@ def mark(page: list[Article], text: str) -> None:
                      if key in passages}
     missing = [article_id for article_id in keys if article_id not in found]
     if missing:
-        fresh = search.engine().snippets(search.parse(text), missing)
-        found.update(fresh)
-        if kept is not None:
+        read = fresh(text, missing)
+        found.update((article_id, passage) for article_id, (_, passage) in read.items())
+        keep = {keys[article_id]: passage for article_id, (version, passage) in read.items()
+                if passage is not None and version == keys[article_id][2]
+                and _size(passage) <= MOST_BYTES}
+        if kept is not None and keep:
             with lock:
-                for article_id, passage in fresh.items():
-                    if passage is not None:
-                        passages[keys[article_id]] = passage
+                passages.update(keep)
     for row in page:
         row.snippet = found.get(row.id)

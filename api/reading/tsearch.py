@@ -89,8 +89,9 @@ def ranked(select, query: SearchQuery, window: RankWindow):
     return select.select_extend(rank.alias("rank"), *window.columns()), rank
 
 
-def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, str]:
-    """A short passage of each article around the words found, hits in <mark>."""
+def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, tuple[int, str | None]]:
+    """A short passage of each article around the words found, hits in <mark>, with the
+    version of the article it was read from."""
     if not article_ids:
         return {}
     # ts_headline reads the whole text it is given (20 bodies of 6 KB: 12 ms): a passage
@@ -105,12 +106,13 @@ def snippets(query: SearchQuery, article_ids: list[str]) -> dict[str, str]:
     first = fn.STRPOS(fn.LOWER(Article.body), query.required[0][0].lower())
     stretch = fn.SUBSTR(Article.body, fn.GREATEST(1, first - SNIPPET_STRETCH // 2),
                         SNIPPET_STRETCH)
-    opening = (Article.select(Article.id, Article.headline, Article.summary, Article.body,
-                              excerpt(_document(body=stretch)).alias("quick"))
+    opening = (Article.select(Article.id, Article.version, Article.headline, Article.summary,
+                              Article.body, excerpt(_document(body=stretch)).alias("quick"))
                .where(Article.id.in_(article_ids))
                .offset(0)  # a fence: flattened, the CASE below would run it twice
                .alias("opening"))
     found = opening.c.quick
     passage = Case(None, [(fn.STRPOS(found, "<mark>") > 0, found)],
                    excerpt(_document(opening.c)))
-    return dict(Article.select(opening.c.id, passage).from_(opening).tuples())
+    rows = Article.select(opening.c.id, opening.c.version, passage).from_(opening).tuples()
+    return {article_id: (version, text) for article_id, version, text in rows}

@@ -1,7 +1,8 @@
 """POST /articles/{id}/purge: legal takedowns. The article's text and every copy of it
 (revisions, full-text index, near-duplicate and name indexes, stored idempotent
 answers) are removed for good; a record of who, when and why stays, reads answer 410
-with it, and the feed carries a `purged` change so mirrors delete their copy."""
+with it, and the feed carries a `purged` change so mirrors delete their copy. Search
+passages kept in a worker's memory expire (api.reading.passages)."""
 
 from __future__ import annotations
 

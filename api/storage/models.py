@@ -252,7 +252,7 @@ def annotations() -> tuple:
 
 def whole_rows(select):
     """select asking for what articles_from makes whole articles of: Article's own
-    columns, whatever else select asks for (a rank, a snippet), and annotations().
+    columns, whatever else select asks for (a rank), and annotations().
     select reads the article table itself, not an Article.alias(): the text names the
     alias peewee gives the table (t1, t2…), which the subqueries' own aliases are not."""
     extra = [node for node in select._returning if id(node) not in _OWN_FIELDS]
