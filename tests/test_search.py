@@ -347,3 +347,24 @@ def test_a_kept_passage_gives_way_to_the_text_another_instance_wrote(make_app, s
     assert before[0] == before[1]
     assert "ferries" in before[0]
     assert "<mark>harbour</mark> to the fishing boats" in after
+
+
+def test_a_passage_read_from_a_later_version_than_its_page_is_shown_but_not_kept(
+        app, monkeypatch):
+    """An edit may commit between a page's walk and its passages: that passage belongs to
+    the new version, and a reader still shown the old one gets the old one's."""
+    from datetime import datetime
+
+    from api.reading import passages
+    from api.storage.models import Article
+    stamp = datetime(2026, 1, 5, 8, 0)
+    answers = iter([{"a": (2, "Ice closed the <mark>harbour</mark>")},
+                    {"a": (1, "Fog lay over the <mark>harbour</mark>")}])
+    monkeypatch.setattr(passages, "fresh", lambda text, ids: next(answers))
+    with app.app_context():
+        pages = [[Article(id="a", version=1, updated_at=stamp)] for _ in range(2)]
+        for page in pages:
+            passages.mark(page, "harbour")
+
+    assert pages[0][0].snippet == "Ice closed the <mark>harbour</mark>"
+    assert pages[1][0].snippet == "Fog lay over the <mark>harbour</mark>"
