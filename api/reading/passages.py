@@ -18,6 +18,7 @@ from flask import current_app, has_app_context
 
 from api.reading import search
 from api.storage.models import Article
+from schemas.article import MAX_PAGE_SIZE
 
 # What a worker keeps, counted in bytes: one passage can run long (a run of CJK text
 # with no spaces is one FTS5 word).
@@ -25,9 +26,6 @@ MOST_BYTES = 8_000_000
 # A purged article's passages are never shown (its row is gone), but they leave every
 # worker's memory within this long.
 KEEP_SECONDS = 3600
-# Pages longer than a client's (NDJSON streams of a whole result) pass without keeping:
-# one such stream would push out every other search's passages.
-KEPT_PAGE = 100
 _KEPT = "dateline.passages"
 _KEY_BYTES = 400
 
@@ -53,8 +51,11 @@ def fresh(text: str, article_ids: list[str]) -> dict[str, tuple[int, str | None]
 
 def mark(page: list[Article], text: str) -> None:
     """Set each article's snippet: its passage for the search text."""
+    rows = {row.id: row for row in page}
     keys = {row.id: (text, row.id, row.version, row.updated_at) for row in page}
-    found, kept = {}, _kept() if len(page) <= KEPT_PAGE else None
+    # Pages longer than a client may ask for are an NDJSON stream's, which keeps nothing:
+    # one stream of a whole result would push out every other search's passages.
+    found, kept = {}, _kept() if len(page) <= MAX_PAGE_SIZE else None
     if kept is not None:
         passages, lock = kept
         with lock:
@@ -65,10 +66,10 @@ def mark(page: list[Article], text: str) -> None:
         read = fresh(text, missing)
         found.update((article_id, passage) for article_id, (_, passage) in read.items())
         keep = {keys[article_id]: passage for article_id, (version, passage) in read.items()
-                if passage is not None and version == keys[article_id][2]
+                if passage is not None and version == rows[article_id].version
                 and _size(passage) <= MOST_BYTES}
         if kept is not None and keep:
             with lock:
                 passages.update(keep)
-    for row in page:
-        row.snippet = found.get(row.id)
+    for article_id, row in rows.items():
+        row.snippet = found.get(article_id)
