@@ -264,6 +264,8 @@ class TestSimilar:
                 ArticleBand.article.in_([deleted["id"]])).count() == 0
             assert ArticleBand.select().where(
                 ArticleBand.article == rewritten["id"]).count() == similarity.BANDS
+            # Every key stored names an article's signature (none left behind).
+            assert not ArticleBand.select().where(ArticleBand.article.is_null()).exists()
 
 
 def test_ndjson_keeps_unicode_line_separators_inside_strings(client, sample):

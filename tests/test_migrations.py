@@ -97,10 +97,11 @@ def test_near_duplicates_stored_before_the_compact_index_are_still_found(client,
     with database.connection_context():
         # Back to the first release's tables: hex text of 64-bit values, band rows that
         # the migration does not need (it derives them from the signatures).
-        # (On PostgreSQL article_band is a view since migration 0018.)
+        # (article_band is a view since migration 0018 on PostgreSQL, 0020 on SQLite.)
         _ids_as_text()
-        database.execute_sql("DROP TABLE article_band" if is_sqlite()
-                             else "DROP VIEW article_band")
+        database.execute_sql("DROP VIEW article_band")
+        if is_sqlite():
+            database.execute_sql("DROP TABLE article_band_key")
         database.execute_sql("DROP TABLE article_minhash")
         for statement in _FIRST_NEAR_DUPLICATE_TABLES:
             database.execute_sql(statement)
@@ -110,8 +111,9 @@ def test_near_duplicates_stored_before_the_compact_index_are_still_found(client,
                 "INSERT INTO article_minhash VALUES (%s, %s)".replace("%s", database.param),
                 (article["id"], values.astype("<u8").tobytes().hex()))
         migration = all_migrations()[9]
-        # Then the later one that reshapes these tables (band keys as arrays, PostgreSQL).
-        later = [step for step in all_migrations() if step.version in (18, 19)]
+        # Then the later ones that reshape these tables (band keys as arrays on
+        # PostgreSQL, by signature number on SQLite).
+        later = [step for step in all_migrations() if step.version in (18, 19, 20)]
         with database.atomic():
             for step in (migration, *later):
                 step.module.upgrade(database.obj, "sqlite" if is_sqlite() else "postgresql")

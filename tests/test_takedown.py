@@ -76,6 +76,7 @@ def test_no_search_list_or_index_holds_a_purged_article(app, client, doomed, cre
     with app.app_context(), database.connection_context():
         for model in (ArticleEntity, ArticleMinHash, ArticleBand):
             assert not model.select().where(model.article == doomed["id"]).exists()
+        assert not ArticleBand.select().where(ArticleBand.article.is_null()).exists()
         assert [row.snapshot for row in Revision.select().where(
             Revision.article_id == doomed["id"])] == [None] * 3
         assert Source.get_by_id("kayhan.ir").article_count == 1

@@ -1,11 +1,12 @@
 """The near-duplicate index: each body's MinHash signature (article_minhash) and its
 LSH band keys (similarity.buckets), kept one way per backend.
 
-SQLite: a row per key in article_band, a WITHOUT ROWID B-tree of (bucket, article_id)
-(migration 0010). PostgreSQL: an article's 16 keys as one bigint[] beside its
-signature (article_minhash.buckets), band b's key at position b + 1, each position in
-an expression B-tree of its own, so that "any band's key equals the one asked" is 16
-index probes OR'ed together (migration 0018). There a row per key paid a 24-byte tuple
+SQLite: a row per key in article_band_key, a WITHOUT ROWID B-tree of (bucket, n), n
+the number of the article's signature row (migrations 0010, 0020). PostgreSQL: an
+article's 16 keys as one bigint[] beside its signature (article_minhash.buckets),
+band b's key at position b + 1, each position in an expression B-tree of its own, so
+that "any band's key equals the one asked" is 16 index probes OR'ed together
+(migration 0018). There a row per key paid a 24-byte tuple
 header and the 36-character article id twice, in the heap and in the key.
 
 The backend's implementation is picked in one place (_backend): api.writing.store
@@ -15,59 +16,72 @@ api.writing.grouping held_elsewhere and the statements of grouping_statements.
 
 from __future__ import annotations
 
-from api.storage.db import database, execute_many, insert_rows, is_sqlite
-from api.storage.models import ArticleBand, ArticleMinHash
+from api.storage.db import database, execute_many, is_sqlite
 from api.text import similarity
+
+# Signature rows per INSERT: two placeholders each, under SQLite's limit of 32,766.
+_PER_STATEMENT = 5000
 
 # An entry to index: (article id, its body's signature, similarity.buckets of it).
 Entry = tuple[str, object, list[int]]
 
 
 class _Rows:
-    """SQLite: a row per band key."""
+    """SQLite: a row per band key, (bucket, n), n the number of the article's signature
+    row (migration 0020)."""
+
+    # The number of an article's signature row ({p}: its id); NULL if it has none, and
+    # "n" IS NOT NULL holds for every key.
+    _number = '(SELECT "n" FROM "article_minhash" WHERE "article_id" = {p})'
 
     # api.writing.grouping's statements that read the keys ({buckets}: a placeholder per key).
     grouping = {
         # Within the window before the limit: a body copied for years must still find
         # this week's copies. A copy holds most of the keys asked, so it is met once per
-        # key: the distinct ids stream first (a co-routine, stopped by the limit), and
+        # key: the distinct numbers stream first (a co-routine, stopped by the limit), and
         # each one's window and signature are read once, not once per key it holds.
-        "copies": 'WITH "c" AS (SELECT DISTINCT "b"."article_id" FROM "article_band" AS "b"'
-                  ' WHERE "b"."bucket" IN ({buckets}) AND "b"."article_id" <> {p})'
-                  ' SELECT "c"."article_id", "m"."signature" FROM "c"'
-                  ' CROSS JOIN "story_article" AS "s" ON "s"."article_id" = "c"."article_id"'
-                  ' CROSS JOIN "article_minhash" AS "m" ON "m"."article_id" = "c"."article_id"'
+        "copies": 'WITH "c" AS (SELECT DISTINCT "b"."n" FROM "article_band_key" AS "b"'  # noqa: S608
+                  ' WHERE "b"."bucket" IN ({buckets}) AND "b"."n" IS NOT ' + _number + ')'
+                  ' SELECT "m"."article_id", "m"."signature" FROM "c"'
+                  ' CROSS JOIN "article_minhash" AS "m" ON "m"."n" = "c"."n"'
+                  ' CROSS JOIN "story_article" AS "s" ON "s"."article_id" = "m"."article_id"'
                   ' WHERE "s"."published_at" >= {p} AND "s"."published_at" <= {p} LIMIT {limit}',
     }
 
     def index(self, entries: list[Entry]) -> None:
-        insert_rows(ArticleMinHash, [{"article": article_id,
-                                      "signature": similarity.encode(signature)}
-                                     for article_id, signature, _ in entries])
-        insert_rows(ArticleBand, [{"bucket": bucket, "article": article_id}
-                                  for article_id, _, buckets in entries
-                                  for bucket in buckets])
+        numbers = {}
+        for start in range(0, len(entries), _PER_STATEMENT):
+            chunk = entries[start:start + _PER_STATEMENT]
+            numbers.update(database.execute_sql(
+                'INSERT INTO "article_minhash" ("article_id", "signature") VALUES '  # noqa: S608
+                + ", ".join(["(?, ?)"] * len(chunk)) + ' RETURNING "article_id", "n"',
+                [value for article_id, signature, _ in chunk
+                 for value in (article_id, similarity.encode(signature))]).fetchall())
+        execute_many('INSERT INTO "article_band_key" ("bucket", "n") VALUES (?, ?)',
+                     [(bucket, numbers[article_id]) for article_id, _, buckets in entries
+                      for bucket in buckets])
 
     def unindex(self, article_id: str) -> None:
         # No index by article: its keys are worked out from its stored signature.
         stored = database.execute_sql(
-            'SELECT "signature" FROM "article_minhash" WHERE "article_id" = ?',
+            'SELECT "n", "signature" FROM "article_minhash" WHERE "article_id" = ?',
             (article_id,)).fetchone()
         if stored is None:
             return
-        keys = similarity.buckets(similarity.decode(stored[0]))
+        number, signature = stored
+        keys = similarity.buckets(similarity.decode(signature))
         database.execute_sql(
-            'DELETE FROM "article_band" WHERE "bucket" IN ('  # noqa: S608 (placeholders)
-            + ", ".join("?" * len(keys)) + ') AND "article_id" = ?', (*keys, article_id))
-        database.execute_sql('DELETE FROM "article_minhash" WHERE "article_id" = ?',
-                             (article_id,))
+            'DELETE FROM "article_band_key" WHERE "bucket" IN ('  # noqa: S608 (placeholders)
+            + ", ".join("?" * len(keys)) + ') AND "n" = ?', (*keys, number))
+        database.execute_sql('DELETE FROM "article_minhash" WHERE "n" = ?', (number,))
 
     def candidates(self, buckets: list[int], article_id: str, limit: int):
-        sharing = (ArticleBand.select(ArticleBand.article).distinct()
-                   .where(ArticleBand.bucket.in_(buckets) & (ArticleBand.article != article_id))
-                   .limit(limit))
-        return (ArticleMinHash.select(ArticleMinHash.article, ArticleMinHash.signature)
-                .where(ArticleMinHash.article.in_(sharing)).tuples())
+        return database.execute_sql(
+            'SELECT "m"."article_id", "m"."signature" FROM "article_minhash" AS "m"'  # noqa: S608
+            ' WHERE "m"."n" IN (SELECT DISTINCT "b"."n" FROM "article_band_key" AS "b"'
+            ' WHERE "b"."bucket" IN (' + ", ".join("?" * len(buckets)) + ')'
+            ' AND "b"."n" IS NOT ' + self._number.format(p="?") + ' LIMIT ?)',
+            (*buckets, article_id, limit)).fetchall()
 
     def held_elsewhere(self, bodies: list[tuple[str, list[int]]]) -> set[int]:
         keys = [key for _, buckets in bodies for key in buckets]
@@ -76,9 +90,11 @@ class _Rows:
         # held by every copy, and only whether any other holds each one matters.
         rows = database.execute_sql(
             'WITH "asked"("bucket") AS (VALUES '  # noqa: S608 (placeholders)
-            + ", ".join(["(?)"] * len(keys)) + ') SELECT "bucket" FROM "asked" WHERE EXISTS'
-            ' (SELECT 1 FROM "article_band" AS "b" WHERE "b"."bucket" = "asked"."bucket"'
-            ' AND "b"."article_id" NOT IN (' + ", ".join("?" * len(ids)) + "))", (*keys, *ids))
+            + ", ".join(["(?)"] * len(keys)) + '), "mine"("n") AS (SELECT "n"'
+            ' FROM "article_minhash" WHERE "article_id" IN (' + ", ".join("?" * len(ids))
+            + ')) SELECT "bucket" FROM "asked" WHERE EXISTS (SELECT 1'
+            ' FROM "article_band_key" AS "b" WHERE "b"."bucket" = "asked"."bucket"'
+            ' AND "b"."n" NOT IN (SELECT "n" FROM "mine"))', (*keys, *ids))
         return {key for (key,) in rows}
 
 

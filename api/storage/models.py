@@ -313,8 +313,9 @@ class ArticleEntity(BaseModel):
 
 
 class ArticleMinHash(BaseModel):
-    """A body's MinHash signature. On PostgreSQL the row also holds the signature's band
-    keys as an array (column buckets, written and read by api/storage/bands.py alone)."""
+    """A body's MinHash signature. The row also holds, written and read by
+    api/storage/bands.py alone, on PostgreSQL the signature's band keys as an array
+    (column buckets), on SQLite the number its band keys name it by (column n)."""
 
     article = ForeignKeyField(Article, column_name="article_id", primary_key=True,
                               on_delete="CASCADE")
@@ -325,9 +326,10 @@ class ArticleMinHash(BaseModel):
 
 
 class ArticleBand(BaseModel):
-    """One row per LSH bucket of an article's signature (similarity.buckets). No index
-    by article: an article's rows are found from its stored signature. On PostgreSQL a
-    view of article_minhash's key arrays (migration 0018): read it, never write it."""
+    """One row per LSH bucket of an article's signature (similarity.buckets): a view
+    (read it, never write it) of the keys api/storage/bands.py stores, on PostgreSQL
+    as article_minhash's arrays (migration 0018), on SQLite as article_band_key rows
+    naming the signature's number (0020; a key whose signature is gone has no article)."""
 
     bucket = BigIntegerField()
     article = ForeignKeyField(Article, column_name="article_id")
