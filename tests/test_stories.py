@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from api.cli import main as cli
 from api.storage.db import database
 from api.storage.models import Story, StoryArticle
+from api.writing import grouping
 from tests.fixtures import stories as fixtures
 
 
@@ -250,6 +251,33 @@ def test_wire_copies_find_each_other_however_often_the_body_ran_before(client):
                                             "source": "dailyherald.example"}).json
 
     assert second["story_id"] == first["story_id"]
+
+
+def test_a_name_in_every_article_of_the_day_reaches_only_the_nearest_ones(client, write):
+    # Between the wire and the rewrite, more items than grouping reads per name name all
+    # of the quake's people, organisations and places: the wire is not among the
+    # nearest for any of them, so the rewrite cannot find it by its names.
+    wire = write(fixtures.QUAKE_WIRE)
+    crowd = fixtures.minister_briefings(grouping.NEAREST_PER_NAME, organisations=["AFAD"],
+                                        places=["Malatya", "Turkey"])
+    assert client.post("/articles/batch", json=crowd).status_code == 200
+
+    rewrite = write(fixtures.QUAKE_REWRITE)
+
+    assert rewrite["story_id"] not in (wire["story_id"], None)
+
+
+def test_rarer_names_find_the_same_event_past_a_crowded_one(client, write):
+    # The minister is named as often as above, the agency and the places are not.
+    wire = write(fixtures.QUAKE_WIRE)
+    crowd = fixtures.minister_briefings(grouping.NEAREST_PER_NAME)
+    assert client.post("/articles/batch", json=crowd).status_code == 200
+
+    rewrite = write(fixtures.QUAKE_REWRITE)
+
+    assert rewrite["story_id"] == wire["story_id"]
+    assert wire["story_id"] not in {item["story_id"] for item in
+                                    client.get("/articles?source=bulletin.example").json["items"]}
 
 
 def test_a_story_id_that_is_not_a_uuid_is_404(client):

@@ -1,10 +1,14 @@
 """Stories: the articles about one event across sources, grouped as they are written.
 
 An article is compared with the articles published within WINDOW of it that share its
-names or its body's near-duplicate buckets (at most CANDIDATES of them, the ones
-sharing most names), and a story spans at most MAX_SPAN from its first article to its
-last, so grouping costs the same at any size of the collection. It is about the same
-event as such an article when either holds:
+names or its body's near-duplicate buckets: of each name, the NEAREST_PER_NAME
+articles published nearest before it and as many from its instant on, and of those
+the CANDIDATES sharing most names. A capital or a head of state is named in thousands
+of articles a day, and the nearest in time are the ones about the same event if any
+are; a rarer name, which says more, is read whole. With a story spanning at most
+MAX_SPAN from its first article to its last, grouping costs the same however many
+articles the collection holds or a day brings. It is about the same event as such an
+article when either holds:
 
 - their bodies are near-duplicates (estimated Jaccard similarity of 5-word shingles of
   at least similarity.SIMILARITY_THRESHOLD): wire copies and light rewrites;
@@ -55,6 +59,7 @@ from api.text.gazetteer import stop_words
 WINDOW = timedelta(hours=72)
 MAX_SPAN = timedelta(days=7)
 CANDIDATES = 50
+NEAREST_PER_NAME = 25
 # Lists bound into one statement at most (SQLite takes 32,766 variables).
 _BODIES_AT_ONCE = 64
 _IDS_AT_ONCE = 1000
@@ -133,18 +138,24 @@ _STORY = ('"t"."absorbed_into", "t"."first_published_at", "t"."last_published_at
 # took longer to build them than the database took to run them (a profile of
 # `dateline import`: 37% of its samples in peewee's SQL generation).
 _TEMPLATES = {
-    # One index range per name (kind, value, published_at of the name index's key):
-    # the window, bound once in "sharing", is pushed down into each name's range.
-    "name": 'SELECT "article_id", "published_at", {p} AS "weight", {p} AS "named"'
-            ' FROM "article_entity" WHERE "kind" = {p} AND "value" = {p}',
+    # Two index ranges per name (kind, value, published_at, article_id: the name
+    # index's key), read outward from the article's instant ({p}s: weight, named,
+    # kind, value, the range's ends, the article's id), each stopped by its limit.
+    "name": 'SELECT * FROM (SELECT "article_id", {p} AS "weight", {p} AS "named"'
+            ' FROM "article_entity" WHERE "kind" = {p} AND "value" = {p}'
+            ' AND "published_at" >= {p} AND "published_at" <= {p} AND "article_id" <> {p}'
+            ' ORDER BY "published_at", "article_id" LIMIT {nearest}) AS "later{n}"'
+            ' UNION ALL SELECT * FROM (SELECT "article_id", {p} AS "weight", {p} AS "named"'
+            ' FROM "article_entity" WHERE "kind" = {p} AND "value" = {p}'
+            ' AND "published_at" >= {p} AND "published_at" < {p} AND "article_id" <> {p}'
+            ' ORDER BY "published_at" DESC, "article_id" DESC LIMIT {nearest}) AS "earlier{n}"',
     # The CANDIDATES articles sharing most names, then, of those that can match on
     # names (_by_names), each with its story: one statement where three were (reading
     # the candidates' stories cost a write as much as finding them).
     "sharing": 'SELECT "c"."article_id", "c"."names", "c"."named", "s"."story_id",'
                ' "s"."published_at", "s"."words", {story}'
                ' FROM (SELECT "article_id", SUM("weight") AS "names", MAX("named") AS "named"'
-               ' FROM ({names}) AS "shared" WHERE "published_at" >= {p}'
-               ' AND "published_at" <= {p} AND "article_id" <> {p} GROUP BY "article_id"'
+               ' FROM ({names}) AS "shared" GROUP BY "article_id"'
                ' ORDER BY 2 DESC, 1 LIMIT {limit}) AS "c"'
                ' JOIN "story_article" AS "s" ON "s"."article_id" = "c"."article_id"'
                ' JOIN "story" AS "t" ON "t"."id" = "s"."story_id"'
@@ -189,7 +200,8 @@ def _sql(name: str, param: str, count: int = 0, ids: int | None = None) -> str:
     """The statement name, for count names, buckets or ids where it takes a list (ids:
     how many ids, where it takes buckets too)."""
     if name == "sharing":
-        names = " UNION ALL ".join([_TEMPLATES["name"].format(p=param)] * count)
+        names = " UNION ALL ".join(_TEMPLATES["name"].format(
+            p=param, n=number, nearest=NEAREST_PER_NAME) for number in range(count))
         return _TEMPLATES[name].format(p=param, names=names, limit=CANDIDATES, story=_STORY)
     listed = ", ".join([param] * count)
     template = bands.grouping_statements().get(name) or _TEMPLATES[name]
@@ -208,12 +220,15 @@ def _sharing_names(member: Member) -> list[tuple]:
     names = sorted((kind, value) for kind, value in member.names if kind in NAME_WEIGHTS)
     if not names:
         return []
+    at = _INSTANT.db_value(member.published_at)
+    earliest = _INSTANT.db_value(member.published_at - WINDOW)
+    latest = _INSTANT.db_value(member.published_at + WINDOW)
     params = []
     for kind, value in names:
-        params += [NAME_WEIGHTS[kind], int(kind != "place"), kind, value]
-    return _run("sharing", [*params, _INSTANT.db_value(member.published_at - WINDOW),
-                            _INSTANT.db_value(member.published_at + WINDOW),
-                            member.article_id], len(names)).fetchall()
+        weight, named = NAME_WEIGHTS[kind], int(kind != "place")
+        params += [weight, named, kind, value, at, latest, member.article_id,
+                   weight, named, kind, value, earliest, at, member.article_id]
+    return _run("sharing", params, len(names)).fetchall()
 
 
 def _near_duplicates(member: Member) -> list[str]:
