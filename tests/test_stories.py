@@ -267,17 +267,29 @@ def test_a_name_in_every_article_of_the_day_reaches_only_the_nearest_ones(client
     assert rewrite["story_id"] not in (wire["story_id"], None)
 
 
-def test_rarer_names_find_the_same_event_past_a_crowded_one(client, write):
-    # The minister is named as often as above, the agency and the places are not.
+def test_a_rarer_name_finds_the_same_event_and_the_crowded_ones_still_count(client, write):
+    # The minister and his agency are named as often as above, the places are not: the
+    # wire is found through the places alone (a place never groups on its own), then
+    # credited with the person and the organisation it also shares.
     wire = write(fixtures.QUAKE_WIRE)
-    crowd = fixtures.minister_briefings(grouping.NEAREST_PER_NAME)
+    crowd = fixtures.minister_briefings(grouping.NEAREST_PER_NAME, organisations=["AFAD"])
     assert client.post("/articles/batch", json=crowd).status_code == 200
 
     rewrite = write(fixtures.QUAKE_REWRITE)
 
     assert rewrite["story_id"] == wire["story_id"]
-    assert wire["story_id"] not in {item["story_id"] for item in
-                                    client.get("/articles?source=bulletin.example").json["items"]}
+    briefings = client.get("/articles?source=bulletin.example&limit=100").json["items"]
+    assert len(briefings) == len(crowd)
+    assert wire["story_id"] not in {item["story_id"] for item in briefings}
+
+
+def test_an_article_naming_three_hundred_names_is_grouped(client, write):
+    names = {field: [f"{field.title()} Number {number}" for number in range(100)]
+             for field in ("people", "organisations", "places")}
+    first = write(fixtures.QUAKE_WIRE, **names)
+    second = write(fixtures.QUAKE_REWRITE, **names)
+
+    assert second["story_id"] == first["story_id"]
 
 
 def test_a_story_id_that_is_not_a_uuid_is_404(client):

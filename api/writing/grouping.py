@@ -3,9 +3,10 @@
 An article is compared with the articles published within WINDOW of it that share its
 names or its body's near-duplicate buckets: of each name, the NEAREST_PER_NAME
 articles published nearest before it and as many from its instant on, and of those
-the CANDIDATES sharing most names. A capital or a head of state is named in thousands
-of articles a day, and the nearest in time are the ones about the same event if any
-are; a rarer name, which says more, is read whole. With a story spanning at most
+the CANDIDATES sharing most names, each then credited with every name it shares. A
+capital or a head of state is named in thousands of articles a day, and the nearest in
+time are the ones about the same event if any are; a rarer name, which says more, is
+read whole. With a story spanning at most
 MAX_SPAN from its first article to its last, grouping costs the same however many
 articles the collection holds or a day brings. It is about the same event as such an
 article when either holds:
@@ -60,6 +61,9 @@ WINDOW = timedelta(hours=72)
 MAX_SPAN = timedelta(days=7)
 CANDIDATES = 50
 NEAREST_PER_NAME = 25
+# Names whose ranges one statement reads: SQLite takes 500 terms in a compound SELECT,
+# two per name; the schema lets an article name 300.
+_NAMES_READ = 200
 # Lists bound into one statement at most (SQLite takes 32,766 variables).
 _BODIES_AT_ONCE = 64
 _IDS_AT_ONCE = 1000
@@ -149,18 +153,20 @@ _TEMPLATES = {
             ' FROM "article_entity" WHERE "kind" = {p} AND "value" = {p}'
             ' AND "published_at" >= {p} AND "published_at" < {p} AND "article_id" <> {p}'
             ' ORDER BY "published_at" DESC, "article_id" DESC LIMIT {nearest}) AS "earlier{n}"',
-    # The CANDIDATES articles sharing most names, then, of those that can match on
-    # names (_by_names), each with its story: one statement where three were (reading
-    # the candidates' stories cost a write as much as finding them).
+    # The CANDIDATES articles sharing most names of those read, each with its story:
+    # one statement where three were (reading the candidates' stories cost a write as
+    # much as finding them).
     "sharing": 'SELECT "c"."article_id", "c"."names", "c"."named", "s"."story_id",'
                ' "s"."published_at", "s"."words", {story}'
                ' FROM (SELECT "article_id", SUM("weight") AS "names", MAX("named") AS "named"'
                ' FROM ({names}) AS "shared" GROUP BY "article_id"'
                ' ORDER BY 2 DESC, 1 LIMIT {limit}) AS "c"'
                ' JOIN "story_article" AS "s" ON "s"."article_id" = "c"."article_id"'
-               ' JOIN "story" AS "t" ON "t"."id" = "s"."story_id"'
-               ' WHERE "c"."named" = 1 OR "c"."names" >= 2',
+               ' JOIN "story" AS "t" ON "t"."id" = "s"."story_id"',
     # "copies", which reads the band keys, is api.storage.bands' for the backend.
+    # Names of candidates that were past the nearest for some of the names they share.
+    "names_of": 'SELECT "article_id", "kind", "value" FROM "article_entity"'
+                ' WHERE "article_id" IN ({ids})',
     "signatures": 'SELECT "article_id", "signature" FROM "article_minhash"'
                   ' WHERE "article_id" IN ({ids})',
     "members": 'SELECT "s"."article_id", 0, 0, "s"."story_id", "s"."published_at", NULL,'
@@ -217,9 +223,32 @@ def _run(name: str, params: list | tuple, count: int = 0, ids: int | None = None
 def _sharing_names(member: Member) -> list[tuple]:
     """(article id, names, named, then its story_article and story columns) of the
     candidates sharing names with member that can match on names."""
-    names = sorted((kind, value) for kind, value in member.names if kind in NAME_WEIGHTS)
+    names = sorted(((kind, value) for kind, value in member.names if kind in NAME_WEIGHTS),
+                   key=lambda name: (-NAME_WEIGHTS[name[0]], name))[:_NAMES_READ]
     if not names:
         return []
+    rows = _candidates(member, names)
+    # A candidate is credited only with the names it was among the nearest for; a
+    # crowded name it also shares counts too, and can only decide where names < 2.
+    short = [row[0] for row in rows if row[1] < 2]
+    if short:
+        exact = _shared(member, short)
+        rows = [(row[0], *exact[row[0]], *row[3:]) if row[0] in exact else row
+                for row in rows]
+    return [row for row in rows if row[2] or row[1] >= 2]
+
+
+def _shared(member: Member, ids: list[str]) -> dict[str, tuple[float, int]]:
+    """(names, named) of what each of these articles shares with member."""
+    shared: dict[str, list] = {article_id: [0.0, 0] for article_id in ids}
+    for article_id, kind, value in _run("names_of", ids, len(ids)):
+        if kind in NAME_WEIGHTS and (kind, value) in member.names:
+            shared[article_id][0] += NAME_WEIGHTS[kind]
+            shared[article_id][1] |= kind != "place"
+    return {article_id: tuple(values) for article_id, values in shared.items()}
+
+
+def _candidates(member: Member, names: list[tuple[str, str]]) -> list[tuple]:
     at = _INSTANT.db_value(member.published_at)
     earliest = _INSTANT.db_value(member.published_at - WINDOW)
     latest = _INSTANT.db_value(member.published_at + WINDOW)
