@@ -229,8 +229,10 @@ def _sharing_names(member: Member) -> list[tuple]:
         return []
     rows = _candidates(member, names)
     # A candidate is credited only with the names it was among the nearest for; a
-    # crowded name it also shares counts too, and can only decide where names < 2.
-    short = [row[0] for row in rows if row[1] < 2]
+    # crowded name it also shares counts too, and can decide only where names < 2 and
+    # the words are close enough for two names.
+    short = [row[0] for row in rows if row[1] < 2 and _jaccard(
+        member.words, decode_words(row[5])) >= WORDS_WITH_TWO_NAMES]
     if short:
         exact = _shared(member, short)
         rows = [(row[0], *exact[row[0]], *row[3:]) if row[0] in exact else row
