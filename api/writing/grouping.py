@@ -3,13 +3,13 @@
 An article is compared with the articles published within WINDOW of it that share its
 names or its body's near-duplicate buckets: of each name, the NEAREST_PER_NAME
 articles published nearest before it and as many from its instant on, and of those
-the CANDIDATES sharing most names, each then credited with every name it shares. A
-capital or a head of state is named in thousands of articles a day, and the nearest in
-time are the ones about the same event if any are; a rarer name, which says more, is
-read whole. With a story spanning at most
-MAX_SPAN from its first article to its last, grouping costs the same however many
-articles the collection holds or a day brings. It is about the same event as such an
-article when either holds:
+the CANDIDATES sharing most names, each then credited with every name it shares
+(_sharing_names). A capital or a head of state is named in thousands of articles a
+day, and the nearest in time are the ones about the same event if any are; a rarer
+name, which says more, is read whole. With a story spanning at most MAX_SPAN from its
+first article to its last, grouping costs the same however many articles the
+collection holds or a day brings. It is about the same event as such an article when
+either holds:
 
 - their bodies are near-duplicates (estimated Jaccard similarity of 5-word shingles of
   at least similarity.SIMILARITY_THRESHOLD): wire copies and light rewrites;
