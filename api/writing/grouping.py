@@ -71,6 +71,8 @@ LEAD_WORDS = 60
 WORDS_WITH_ONE_NAME = 0.2
 WORDS_WITH_TWO_NAMES = 0.12
 NAME_WEIGHTS = {"person": 1.0, "organisation": 1.0, "place": 0.5}
+# Kinds of which one shared name can group two articles with close enough words.
+NAMING_KINDS = frozenset({"person", "organisation"})
 # Stop words of the languages wire copy most often comes in.
 _STOP_LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl", "ru", "ar", "fa", "tr")
 _WORD = re.compile(r"\w{4,}")
@@ -246,7 +248,7 @@ def _shared(member: Member, ids: list[str]) -> dict[str, tuple[float, int]]:
     for article_id, kind, value in _run("names_of", ids, len(ids)):
         if kind in NAME_WEIGHTS and (kind, value) in member.names:
             shared[article_id][0] += NAME_WEIGHTS[kind]
-            shared[article_id][1] |= kind != "place"
+            shared[article_id][1] |= kind in NAMING_KINDS
     return {article_id: tuple(values) for article_id, values in shared.items()}
 
 
@@ -256,7 +258,7 @@ def _candidates(member: Member, names: list[tuple[str, str]]) -> list[tuple]:
     latest = _INSTANT.db_value(member.published_at + WINDOW)
     params = []
     for kind, value in names:
-        weight, named = NAME_WEIGHTS[kind], int(kind != "place")
+        weight, named = NAME_WEIGHTS[kind], int(kind in NAMING_KINDS)
         params += [weight, named, kind, value, at, latest, member.article_id,
                    weight, named, kind, value, earliest, at, member.article_id]
     return _run("sharing", params, len(names)).fetchall()
