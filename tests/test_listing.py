@@ -173,16 +173,23 @@ def test_a_page_asks_for_its_columns_exactly_as_peewee_writes_them(app, args):
         assert whole_rows(select).sql() == select.select_extend(*annotations()).sql()
 
 
-def test_a_page_gives_each_article_the_first_copy_and_the_story_peewee_finds(client, create):
+@pytest.mark.parametrize("url", ["/articles", "/articles?q=flour&sort=relevance"])
+def test_a_page_gives_each_article_the_first_copy_and_the_story_peewee_finds(
+        client, create, url):
     # The page's duplicate_of and story_id are SQL text (models.annotations); here they
-    # are worked out with peewee's own queries, article by article.
+    # are worked out with peewee's own queries, article by article. A relevance page
+    # reads its articles whole only after ranking (listing._whole_after_ranking).
     wire = ("Officials at the main border crossing said on Tuesday that trucks carrying fuel "
             "and flour would be allowed through again after a week of talks.")
     for number, body in enumerate([wire, wire, "A court in the capital adjourned the trial.",
                                    wire.replace("Tuesday", "Wednesday")]):
         create(external_id=str(number), url=None, body=body)
-    items = client.get("/articles").json["items"]
+    items = client.get(url).json["items"]
 
+    assert len(items) == (4 if "q=" not in url else 3)
+    for item in items:
+        alone = client.get(f"/articles/{item['id']}").json
+        assert {key: item[key] for key in item if key != "snippet"} == alone
     with database.connection_context():
         for item in items:
             article = Article.get_by_id(item["id"])

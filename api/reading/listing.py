@@ -17,6 +17,7 @@ from api.storage.models import (
     ArticleEntity,
     StoryArticle,
     articles_from,
+    keys_only,
     whole_rows,
 )
 from api.writing import grouping, store
@@ -236,14 +237,38 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
     position, window = _start(query, sort, after)
     select, key, tie = _ordered_source(query, sort, window)
     # A relevance score from the joined hits lands on the article itself.
-    page, more = keyset_page(whole_rows(select), (key, tie), position,
-                             sort.descending, limit,
-                             rows=lambda ordered: articles_from(database.execute(ordered)))
+    if sort.field == "relevance":
+        select, rows = keys_only(select), _whole_after_ranking
+    else:
+        select, rows = whole_rows(select), _whole
+    page, more = keyset_page(select, (key, tie), position, sort.descending, limit, rows=rows)
     if query.get("q"):
         passages.mark(page, query["q"])
     if not more:
         return page, None
     return page, encode_cursor(sort.name, sort.position(page[-1]))
+
+
+def _whole(ordered) -> list[Article]:
+    return articles_from(database.execute(ordered))
+
+
+def _whole_after_ranking(ordered) -> list[Article]:
+    """The articles of a page of keys_only() rows, read whole for the page alone, in its
+    order. Ranking sorts every hit in its window: carrying forty columns, a body and the
+    two annotations of each hit through that sort cost more than the ranking itself."""
+    keys = database.execute(ordered)
+    names = [column[0] for column in keys.description]
+    found = [dict(zip(names, row, strict=True)) for row in keys]
+    ids = [Article.id.python_value(row.pop("id")) for row in found]
+    whole = {article.id: article for article in _whole(whole_rows(Article.select().where(
+        Article.id.in_(ids) & Article.deleted_at.is_null())))}
+    page = []
+    for article_id, extra in zip(ids, found, strict=True):
+        if (article := whole.get(article_id)) is not None:  # not deleted in between
+            article.__dict__.update(extra)
+            page.append(article)
+    return page
 
 
 def page_etag(items: list[Article], next_url: str | None, total: int | None,

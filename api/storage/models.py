@@ -259,6 +259,14 @@ def whole_rows(select):
     return select.select(_OWN_COLUMNS, *extra, *annotations())
 
 
+def keys_only(select):
+    """select asking for each article's id and whatever else it asks for beyond Article's
+    columns (a rank), without the columns and annotations whole_rows() adds: what a page
+    in an order no index gives needs while every candidate is sorted."""
+    extra = [node for node in select._returning if id(node) not in _OWN_FIELDS]
+    return select.select(Article.id, *extra)
+
+
 _OWN_FIELDS = frozenset(id(field) for field in Article._meta.sorted_fields)
 
 
