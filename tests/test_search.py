@@ -368,3 +368,31 @@ def test_a_passage_read_from_a_later_version_than_its_page_is_shown_but_not_kept
 
     assert pages[0][0].snippet == "Ice closed the <mark>harbour</mark>"
     assert pages[1][0].snippet == "Fog lay over the <mark>harbour</mark>"
+
+
+def test_an_article_deleted_while_a_relevance_page_is_read_leaves_no_gap_in_it(
+        client, create, monkeypatch):
+    from datetime import UTC, datetime
+
+    from api.reading import listing
+    from api.storage.models import Article
+
+    made = [create(external_id=str(number), url=None, summary=None,
+                   headline=f"Story {number}", body="flood " * (number + 1) + "water rising")
+            for number in range(4)]
+    read_whole, reads = listing._whole, []
+
+    def deleted_in_between(ordered):
+        # Another instance deletes the best hit after the page was ranked.
+        if not reads:
+            Article.update(deleted_at=datetime.now(UTC)).where(
+                Article.id == made[3]["id"]).execute()
+        reads.append(ordered)
+        return read_whole(ordered)
+
+    monkeypatch.setattr(listing, "_whole", deleted_in_between)
+    page = client.get("/articles?q=flood&sort=relevance&limit=2")
+
+    assert _ids(page) == [made[2]["id"], made[1]["id"]]
+    assert page.json["next"] is not None
+    assert _ids(client.get(page.json["next"])) == [made[0]["id"]]
