@@ -46,12 +46,6 @@ def _match(query: SearchQuery):
     return SQL('"article_fts" MATCH ?', [expression(query)])
 
 
-def _matches(query: SearchQuery, *columns):
-    return (_ROWS.select(_ROWS.id, *columns)
-            .join(_FTS, on=(_FTS.rowid == _ROWS.rowid))
-            .where(_match(query)))
-
-
 def matched(select, query: SearchQuery, rows_needed: int | None = None):
     """select, narrowed to the articles that match the search.
 

@@ -244,7 +244,7 @@ def list_articles(query: dict, after: Article | None = None) -> tuple[list[Artic
     page, more = keyset_page(select, (key, tie), position, sort.descending, limit, rows=rows)
     if query.get("q"):
         passages.mark(page, query["q"])
-    if not more or not page:
+    if not more:
         return page, None
     return page, encode_cursor(sort.name, sort.position(page[-1]))
 
@@ -253,27 +253,25 @@ def _whole(ordered) -> list[Article]:
     return articles_from(database.execute(ordered))
 
 
-def _whole_after_ranking(ordered, attempts: int = 3) -> list[Article]:
+def _whole_after_ranking(ordered) -> list[Article]:
     """The articles of a page of keys_only() rows, read whole for the page alone, in its
     order. Ranking sorts every hit in its window: carrying forty columns, a body and the
     two annotations of each hit through that sort cost more than the ranking itself.
-    The two statements are not one snapshot: when an article of the page was deleted in
-    between, the page is ranked again, so that it never comes back short of an article
-    the cursor has passed."""
-    for attempt in range(attempts):
-        keys = database.execute(ordered)
-        names = [column[0] for column in keys.description]
-        found = [dict(zip(names, row, strict=True)) for row in keys]
-        ids = [Article.id.python_value(row.pop("id")) for row in found]
-        whole = {article.id: article for article in _whole(whole_rows(Article.select().where(
-            Article.id.in_(ids) & Article.deleted_at.is_null())))}
-        if len(whole) == len(ids) or attempt == attempts - 1:
-            break
+    The two statements are not one snapshot: when an article of the page was edited or
+    deleted in between, the page is read again as one statement, whole rows and all."""
+    keys = database.execute(ordered)
+    names = [column[0] for column in keys.description]
+    found = [dict(zip(names, row, strict=True)) for row in keys]
+    ids = [Article.id.python_value(row.pop("id")) for row in found]
+    whole = {article.id: article for article in _whole(whole_rows(Article.select().where(
+        Article.id.in_(ids) & Article.deleted_at.is_null())))}
     page = []
     for article_id, extra in zip(ids, found, strict=True):
-        if (article := whole.get(article_id)) is not None:
-            article.__dict__.update(extra)
-            page.append(article)
+        article = whole.get(article_id)
+        if article is None or article.version != extra.pop("version"):
+            return _whole(whole_rows(ordered))
+        article.__dict__.update(extra)
+        page.append(article)
     return page
 
 

@@ -260,11 +260,12 @@ def whole_rows(select):
 
 
 def keys_only(select):
-    """select asking for each article's id and whatever else it asks for beyond Article's
-    columns (a rank), without the columns and annotations whole_rows() adds: what a page
-    in an order no index gives needs while every candidate is sorted."""
+    """select asking for each article's id and version and whatever else it asks for
+    beyond Article's columns (a rank), without the columns and annotations whole_rows()
+    adds: what a page in an order no index gives needs while every candidate is sorted.
+    whole_rows() of it is the page's whole rows again."""
     extra = [node for node in select._returning if id(node) not in _OWN_FIELDS]
-    return select.select(Article.id, *extra)
+    return select.select(Article.id, Article.version, *extra)
 
 
 _OWN_FIELDS = frozenset(id(field) for field in Article._meta.sorted_fields)
