@@ -3,8 +3,8 @@
 An article is compared with the articles published within WINDOW of it that share its
 names or its body's near-duplicate buckets: of each name, the NEAREST_PER_NAME
 articles published nearest before it and as many from its instant on, and of those
-the CANDIDATES sharing most names, each then credited with every name it shares
-(_sharing_names). A capital or a head of state is named in thousands of articles a
+the CANDIDATES sharing most names, those that fall short then credited with every name
+they share (_matching). A capital or a head of state is named in thousands of articles a
 day, and the nearest in time are the ones about the same event if any are; a rarer
 name, which says more, is read whole. With a story spanning at most MAX_SPAN from its
 first article to its last, grouping costs the same however many articles the
@@ -224,22 +224,21 @@ def _run(name: str, params: list | tuple, count: int = 0, ids: int | None = None
 
 def _sharing_names(member: Member) -> list[tuple]:
     """(article id, names, named, then its story_article and story columns) of the
-    candidates sharing names with member that can match on names."""
+    candidates sharing names with member, each credited with the names it was among the
+    nearest for."""
     names = sorted(((kind, value) for kind, value in member.names if kind in NAME_WEIGHTS),
                    key=lambda name: (-NAME_WEIGHTS[name[0]], name))[:_NAMES_READ]
     if not names:
         return []
-    rows = _candidates(member, names)
-    # A candidate is credited only with the names it was among the nearest for; a
-    # crowded name it also shares counts too, and can decide only where names < 2 and
-    # the words are close enough for two names.
-    short = [row[0] for row in rows if row[1] < 2 and _jaccard(
-        member.words, decode_words(row[5])) >= WORDS_WITH_TWO_NAMES]
-    if short:
-        exact = _shared(member, short)
-        rows = [(row[0], *exact[row[0]], *row[3:]) if row[0] in exact else row
-                for row in rows]
-    return [row for row in rows if row[2] or row[1] >= 2]
+    at = _INSTANT.db_value(member.published_at)
+    earliest = _INSTANT.db_value(member.published_at - WINDOW)
+    latest = _INSTANT.db_value(member.published_at + WINDOW)
+    params = []
+    for kind, value in names:
+        weight, named = NAME_WEIGHTS[kind], int(kind in NAMING_KINDS)
+        params += [weight, named, kind, value, at, latest, member.article_id,
+                   weight, named, kind, value, earliest, at, member.article_id]
+    return _run("sharing", params, len(names)).fetchall()
 
 
 def _shared(member: Member, ids: list[str]) -> dict[str, tuple[float, int]]:
@@ -250,18 +249,6 @@ def _shared(member: Member, ids: list[str]) -> dict[str, tuple[float, int]]:
             shared[article_id][0] += NAME_WEIGHTS[kind]
             shared[article_id][1] |= kind in NAMING_KINDS
     return {article_id: tuple(values) for article_id, values in shared.items()}
-
-
-def _candidates(member: Member, names: list[tuple[str, str]]) -> list[tuple]:
-    at = _INSTANT.db_value(member.published_at)
-    earliest = _INSTANT.db_value(member.published_at - WINDOW)
-    latest = _INSTANT.db_value(member.published_at + WINDOW)
-    params = []
-    for kind, value in names:
-        weight, named = NAME_WEIGHTS[kind], int(kind in NAMING_KINDS)
-        params += [weight, named, kind, value, at, latest, member.article_id,
-                   weight, named, kind, value, earliest, at, member.article_id]
-    return _run("sharing", params, len(names)).fetchall()
 
 
 def _near_duplicates(member: Member) -> list[str]:
@@ -290,26 +277,41 @@ def _matching(member: Member) -> dict[str, _Story]:
     """The stories, as they are now, of the articles member is about the same event as."""
     copies = set(_near_duplicates(member))
     rows = _sharing_names(member)
-    # A near-duplicate that shares too few names to be in those rows.
+    # A near-duplicate that is not among those candidates.
     unread = copies.difference(row[0] for row in rows)
     if unread:
         rows += _run("members", list(unread), len(unread)).fetchall()
-    stories, absorbed = {}, set()
+    stories, absorbed, recount = {}, set(), {}
+
+    def take(story_id: str, keeper, first, last, size) -> None:
+        if keeper is None:
+            stories[story_id] = _Story(story_id, _INSTANT.python_value(first),
+                                       _INSTANT.python_value(last), size)
+        else:
+            absorbed.add(story_id)
+
     for article_id, names, named, story_id, published_at, words, *story in rows:
         if story_id in stories or story_id in absorbed:
             continue
         if abs(_INSTANT.python_value(published_at) - member.published_at) > WINDOW:
             continue
         # The words are compared only where they can decide.
-        if article_id not in copies and not _by_names(
-                names, named, _jaccard(member.words, decode_words(words))):
-            continue
-        keeper, first, last, size = story
-        if keeper is None:
-            stories[story_id] = _Story(story_id, _INSTANT.python_value(first),
-                                       _INSTANT.python_value(last), size)
-        else:
-            absorbed.add(story_id)
+        if article_id not in copies:
+            similar = _jaccard(member.words, decode_words(words))
+            if not _by_names(names, named, similar):
+                # Credited only with the names it was among the nearest for: a crowded
+                # name it also shares can decide where the words are close enough for
+                # two names.
+                if similar >= WORDS_WITH_TWO_NAMES:
+                    recount[article_id] = (similar, story_id, story)
+                continue
+        take(story_id, *story)
+    if recount:
+        for article_id, (names, named) in _shared(member, list(recount)).items():
+            similar, story_id, story = recount[article_id]
+            if story_id not in stories and story_id not in absorbed and _by_names(
+                    names, named, similar):
+                take(story_id, *story)
     if absorbed:
         stories.update({story.id: story for story in _stories(absorbed)
                         if story.id not in stories})
