@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+
+from api.reading import listing
+from api.storage.models import Article
 
 
 def _ids(response):
@@ -372,11 +377,6 @@ def test_a_passage_read_from_a_later_version_than_its_page_is_shown_but_not_kept
 
 def test_an_article_deleted_while_a_relevance_page_is_read_leaves_no_gap_in_it(
         client, create, monkeypatch):
-    from datetime import UTC, datetime
-
-    from api.reading import listing
-    from api.storage.models import Article
-
     made = [create(external_id=str(number), url=None, summary=None,
                    headline=f"Story {number}", body="flood " * (number + 1) + "water rising")
             for number in range(4)]
