@@ -23,11 +23,15 @@ class DatelineServer(BaseApplication):
     def load(self):
         from api import settle_heap
         from api.app import create_app
+        from api.storage import checkpoints
+        from api.storage.db import database
         from api.webhooks import start_deliverer
 
         app = create_app()
         settle_heap()
-        start_deliverer(app)  # here, in each worker: a thread does not survive a fork
+        # Here, in each worker (a thread does not survive a fork), before any connection.
+        checkpoints.start(database.primary)
+        start_deliverer(app)
         return app
 
 

@@ -153,13 +153,43 @@ class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
         self._lock_file = None
         # Writes of this process's threads that queue together share a transaction.
         self.write_group = WriteGroup()
+        # Set by api.storage.checkpoints.start: a thread then copies the write-ahead log
+        # into the database file, and commits leave it to that thread.
+        self.checkpoints_elsewhere = False
 
     def _lock_fd(self) -> int:
         if self._lock_file is None:
             self._lock_file = open(self._lock_path, "a+b")  # noqa: SIM115 - held for life
         return self._lock_file.fileno()
 
+    def _add_conn_hooks(self, conn):
+        super()._add_conn_hooks(conn)
+        if self.checkpoints_elsewhere:
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may open this database (it is a file)."""
+        return self._shared
+
     def begin(self, *args, **kwargs):
+        self._take_writer()
+        try:
+            return super().begin(*args, **kwargs)
+        except BaseException:
+            self._release_writer()
+            raise
+
+    @contextlib.contextmanager
+    def writer_held(self) -> Iterator[None]:
+        """Hold the writer lock without a transaction: no write begins meanwhile."""
+        self._take_writer()
+        try:
+            yield
+        finally:
+            self._release_writer()
+
+    def _take_writer(self):
         self._writer.acquire()
         self._holding.lock = True
         try:
@@ -168,11 +198,6 @@ class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
         except BaseException:
             self._holding.lock = False
             self._writer.release()
-            raise
-        try:
-            return super().begin(*args, **kwargs)
-        except BaseException:
-            self._release_writer()
             raise
 
     def commit(self):
