@@ -80,22 +80,24 @@ def test_a_long_read_delays_the_restart_but_not_the_writes(
         app, log_file, create, monkeypatch, database_url):
     for number in range(5):
         create(external_id=f"before-{number}", url=None)
+    checkpointer = checkpoints.connect(database.primary)
     reader = sqlite3.connect(database_url.removeprefix("sqlite:///"))
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM article").fetchone()  # holds its snapshot
     try:
         for number in range(5):
             create(external_id=f"during-{number}", url=None)
-        held, restarted = checkpoints.checkpoint(database.primary, restart_from=1)
+        held, restarted = checkpoints.checkpoint(database.primary, checkpointer, restart_from=1)
         assert (held > 0, restarted) == (True, False)
     finally:
         reader.rollback()
         reader.close()
     create(external_id="after", url=None)
 
-    held, restarted = checkpoints.checkpoint(database.primary, restart_from=1)
+    held, restarted = checkpoints.checkpoint(database.primary, checkpointer, restart_from=1)
     assert restarted
     create(external_id="restarted", url=None)
     with database.connection_context():
         assert database.execute_sql("SELECT count(*) FROM article").fetchone()[0] == 12
-    assert checkpoints.checkpoint(database.primary, restart_from=10**9)[0] < held
+    assert checkpoints.checkpoint(database.primary, checkpointer, restart_from=10**9)[0] < held
+    checkpointer.close()
