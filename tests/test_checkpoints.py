@@ -23,7 +23,7 @@ def log_file(app, database_url):
 
 
 @pytest.fixture
-def checkpointing(app, monkeypatch):
+def checkpointing(app, log_file, monkeypatch):
     """The thread a server's worker runs, passing often and restarting a small log."""
     monkeypatch.setattr(checkpoints, "INTERVAL_SECONDS", 0.01)
     monkeypatch.setattr(checkpoints, "RESTART_PAGES", 100)
