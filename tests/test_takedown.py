@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from api.storage import checkpoints
 from api.storage.db import database, is_sqlite
 from api.storage.models import (
     ApiKey,
@@ -128,10 +129,20 @@ def test_purging_an_unknown_article_is_404(client):
     assert _purge(client, "0190b1a4-6f2e-7c3a-9d0e-5b8f1c2d3e4f").status_code == 404
 
 
-def test_a_purged_text_is_not_left_in_the_database_file(app, client, doomed, database_url):
+@pytest.mark.parametrize("checkpointing", [False, True],
+                         ids=["alone", "beside_a_server_s_checkpoints"])
+def test_a_purged_text_is_not_left_in_the_database_file(
+        app, client, doomed, database_url, checkpointing, monkeypatch):
     if not is_sqlite(database):
         pytest.skip("PostgreSQL keeps dead rows until VACUUM; the README says so")
-    _purge(client, doomed["id"])
+    if checkpointing:  # a server worker's thread, checkpointing as often as it can
+        monkeypatch.setattr(checkpoints, "INTERVAL_SECONDS", 0)
+        stop = checkpoints.start(database.primary)
+    try:
+        _purge(client, doomed["id"])
+    finally:
+        if checkpointing:
+            stop.set()
 
     path = Path(database_url.removeprefix("sqlite:///"))
     files = [path, path.with_name(path.name + "-wal")]

@@ -9,10 +9,11 @@ starts this thread instead; its commits then only append to the log.
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import math
 import sqlite3
 import threading
+import time
 
 from api.storage.db import TimedSqliteDatabase
 
@@ -26,7 +27,8 @@ INTERVAL_SECONDS = 0.1
 # the file stays about this small.
 RESTART_PAGES = 4000
 # How long that copy waits for readers before leaving the restart to a later pass (a
-# long read, an export say, must not hold off writes).
+# long read, an export say, must not hold off writes); writes also wait for it to copy
+# what is left and sync.
 RESTART_WAIT_MS = 50
 
 
@@ -44,20 +46,27 @@ def start(db) -> threading.Event | None:
 
 
 def _run(db: TimedSqliteDatabase, stop: threading.Event) -> None:
-    restart_from = RESTART_PAGES
-    with contextlib.closing(connect(db)) as connection:
-        while not stop.wait(INTERVAL_SECONDS):
-            try:
-                logged, restarted = checkpoint(db, connection, restart_from)
-            except Exception:  # the next pass tries again; commits are safe either way
+    connection, restart_from, settled, complained = None, RESTART_PAGES, None, -math.inf
+    while not stop.wait(INTERVAL_SECONDS):
+        try:
+            connection = connection or connect(db)
+            logged, restarted = checkpoint(db, connection, restart_from, settled)
+        except Exception:  # the next pass tries again; commits are safe either way
+            if time.monotonic() - complained > 60:
                 log.exception("checkpoint failed")
-                continue
-            # A reader that outlasted the wait (an export, say) makes the next try wait
-            # for a log twice as long: it holds off writes for RESTART_WAIT_MS each time.
-            if restarted:
-                restart_from = RESTART_PAGES
-            elif logged >= restart_from:
-                restart_from *= 2
+                complained = time.monotonic()
+            if connection is not None:
+                connection.close()
+            connection = None
+            continue
+        # A reader that outlasted the wait (an export, say) makes the next try wait
+        # for a log twice as long, so long reads hold off writes only now and then.
+        if restarted:
+            restart_from, settled = RESTART_PAGES, logged
+        elif logged >= restart_from and logged != settled:
+            restart_from *= 2
+    if connection is not None:
+        connection.close()
 
 
 def connect(db: TimedSqliteDatabase) -> sqlite3.Connection:
@@ -73,13 +82,15 @@ def connect(db: TimedSqliteDatabase) -> sqlite3.Connection:
 
 
 def checkpoint(db: TimedSqliteDatabase, connection: sqlite3.Connection,
-               restart_from: int = RESTART_PAGES) -> tuple[int, bool]:
+               restart_from: int = RESTART_PAGES,
+               settled: int | None = None) -> tuple[int, bool]:
     """Copy the log's pages into the database file, and once the log holds restart_from
     pages have the next write start it over; how many pages it holds, and whether it
-    starts over."""
+    starts over. settled: the log's size when it was last made to start over, which it
+    keeps until a write does: no need to do it again."""
     # PASSIVE waits for no reader or writer: what they still need stays in the log.
     busy, logged = _checkpoint(connection, "PASSIVE")
-    if logged < restart_from:
+    if logged < restart_from or logged == settled:
         return logged, False
     with db.writer_held():
         busy, logged = _checkpoint(connection, "RESTART")

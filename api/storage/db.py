@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import fcntl
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -135,6 +136,11 @@ class WriteGroup:
         self.leading = False
 
 
+# Where a commit copies the log itself when a checkpoint thread runs (16 times the
+# size at which the thread has the log start over: api.storage.checkpoints).
+_CHECKPOINT_BACKSTOP_PAGES = 65536
+
+
 class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
     """Pooled, so a request reuses an open connection instead of paying for PRAGMAs.
 
@@ -165,7 +171,8 @@ class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
     def _add_conn_hooks(self, conn):
         super()._add_conn_hooks(conn)
         if self.checkpoints_elsewhere:
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            # Far above the thread's size, so commits copy only if the thread stopped.
+            conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_BACKSTOP_PAGES}")
 
     @property
     def shared(self) -> bool:
@@ -438,4 +445,16 @@ def erasing() -> Iterator[None]:
         yield
     finally:
         database.execute_sql("PRAGMA secure_delete = OFF")
-    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    # A checkpoint already running (a server worker's thread, api.storage.checkpoints)
+    # makes this one answer busy at once, without waiting: try again until it has run.
+    deadline = time.monotonic() + _ERASING_SECONDS
+    while database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+        if time.monotonic() > deadline:  # what was erased is committed: say so, loudly
+            logging.getLogger(__name__).error(
+                "write-ahead log not emptied after erasing: a reader held it")
+            return
+        time.sleep(0.01)
+
+
+# How long erasing() tries to empty the write-ahead log.
+_ERASING_SECONDS = 30
