@@ -79,8 +79,7 @@ def test_the_log_stays_small_while_clients_keep_writing_and_reading(
     assert largest[0] < 1000, largest[0]
 
 
-def test_a_long_read_delays_the_restart_but_not_the_writes(
-        app, log_file, create, monkeypatch, database_url):
+def test_a_long_read_delays_the_restart_but_not_the_writes(app, log_file, create, database_url):
     for number in range(5):
         create(external_id=f"before-{number}", url=None)
     checkpointer = checkpoints.connect(database.primary)

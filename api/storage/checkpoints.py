@@ -47,26 +47,28 @@ def start(db) -> threading.Event | None:
 
 def _run(db: TimedSqliteDatabase, stop: threading.Event) -> None:
     connection, restart_from, settled, complained = None, RESTART_PAGES, None, -math.inf
-    while not stop.wait(INTERVAL_SECONDS):
-        try:
-            connection = connection or connect(db)
-            logged, restarted = checkpoint(db, connection, restart_from, settled)
-        except Exception:  # the next pass tries again; commits are safe either way
-            if time.monotonic() - complained > 60:
-                log.exception("checkpoint failed")
-                complained = time.monotonic()
-            if connection is not None:
-                connection.close()
-            connection = None
-            continue
-        # A reader that outlasted the wait (an export, say) makes the next try wait
-        # for a log twice as long, so long reads hold off writes only now and then.
-        if restarted:
-            restart_from, settled = RESTART_PAGES, logged
-        elif logged >= restart_from and logged != settled:
-            restart_from *= 2
-    if connection is not None:
-        connection.close()
+    try:
+        while not stop.wait(INTERVAL_SECONDS):
+            try:
+                connection = connection or connect(db)
+                logged, restarted = checkpoint(db, connection, restart_from, settled)
+            except Exception:  # the next pass tries again; commits are safe either way
+                if time.monotonic() - complained > 60:
+                    log.exception("checkpoint failed")
+                    complained = time.monotonic()
+                if connection is not None:
+                    connection.close()
+                connection = None
+                continue
+            # A reader that outlasted the wait (an export, say) makes the next try wait
+            # for a log twice as long, so long reads hold off writes only now and then.
+            if restarted:
+                restart_from, settled = RESTART_PAGES, logged
+            elif logged >= restart_from and logged != settled:
+                restart_from *= 2
+    finally:
+        if connection is not None:
+            connection.close()
 
 
 def connect(db: TimedSqliteDatabase) -> sqlite3.Connection:
@@ -89,7 +91,7 @@ def checkpoint(db: TimedSqliteDatabase, connection: sqlite3.Connection,
     starts over. settled: the log's size when it was last made to start over, which it
     keeps until a write does: no need to do it again."""
     # PASSIVE waits for no reader or writer: what they still need stays in the log.
-    busy, logged = _checkpoint(connection, "PASSIVE")
+    _, logged = _checkpoint(connection, "PASSIVE")
     if logged < restart_from or logged == settled:
         return logged, False
     with db.writer_held():

@@ -27,6 +27,8 @@ from peewee import (
 )
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
+log = logging.getLogger(__name__)
+
 _reading_replica = contextvars.ContextVar("dateline_reading_replica", default=False)
 
 
@@ -136,8 +138,9 @@ class WriteGroup:
         self.leading = False
 
 
-# Where a commit copies the log itself when a checkpoint thread runs (16 times the
-# size at which the thread has the log start over: api.storage.checkpoints).
+# Where a commit copies the log itself when a checkpoint thread runs: far above the
+# size at which the thread has the log start over (api.storage.checkpoints), so only a
+# stopped thread leaves it to the commits.
 _CHECKPOINT_BACKSTOP_PAGES = 65536
 
 
@@ -171,7 +174,6 @@ class TimedSqliteDatabase(_TimedQueries, PooledSqliteDatabase):
     def _add_conn_hooks(self, conn):
         super()._add_conn_hooks(conn)
         if self.checkpoints_elsewhere:
-            # Far above the thread's size, so commits copy only if the thread stopped.
             conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_BACKSTOP_PAGES}")
 
     @property
@@ -430,6 +432,10 @@ def refresh_statistics() -> None:
         database.execute_sql("ANALYZE")
 
 
+# How long erasing() tries to empty the write-ahead log.
+_ERASING_SECONDS = 30
+
+
 @contextlib.contextmanager
 def erasing() -> Iterator[None]:
     """Writes inside leave none of what they delete on disk. SQLite overwrites deleted
@@ -450,11 +456,6 @@ def erasing() -> Iterator[None]:
     deadline = time.monotonic() + _ERASING_SECONDS
     while database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
         if time.monotonic() > deadline:  # what was erased is committed: say so, loudly
-            logging.getLogger(__name__).error(
-                "write-ahead log not emptied after erasing: a reader held it")
+            log.error("write-ahead log not emptied after erasing: a reader held it")
             return
         time.sleep(0.01)
-
-
-# How long erasing() tries to empty the write-ahead log.
-_ERASING_SECONDS = 30
